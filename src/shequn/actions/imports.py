@@ -1,0 +1,85 @@
+"""Importing one export file into the archive, all or nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import update
+
+from shequn import importers
+from shequn.importers.base import DEFAULT_LOCAL_TZ, ImportFormatError, Source
+from shequn.store import Store, schema
+from shequn.store.writer import ArchiveWriter, WriteStats
+
+
+@dataclass(slots=True)
+class ImportResult:
+    path: Path
+    format: str
+    stats: WriteStats
+    seconds: float
+    sha256: str | None
+
+
+def import_file(
+    store: Store,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    tz: str = DEFAULT_LOCAL_TZ,
+    group_name: str | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import ``path`` in one transaction; on any error nothing of it stays in the archive.
+
+    The attempt is logged in ``imports`` either way (a failed one with its error), so
+    operators can see what was tried. Raises :class:`ImportFormatError` for bad input.
+    """
+    path = Path(path)
+    if fmt is None:
+        cls = importers.detect(path)
+    else:
+        try:
+            cls = importers.get(fmt)
+        except KeyError:
+            raise ImportFormatError(
+                path, f"unknown format {fmt!r}", expected=", ".join(importers.available())
+            ) from None
+    source = Source(path=path, tz=tz, group_name=group_name, on_progress=on_progress)
+    started = time.time()
+    with store.engine.begin() as conn:
+        import_id = conn.execute(
+            schema.imports.insert().values(
+                path=str(path), format=cls.name, status="running", started_at=started
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+    try:
+        with store.engine.begin() as conn:
+            writer = ArchiveWriter(conn, import_id=import_id)
+            try:
+                stats = writer.add_all(cls().read(source))
+            finally:
+                source.close()
+            conn.execute(
+                update(schema.imports)
+                .where(schema.imports.c.id == import_id)
+                .values(
+                    status="done",
+                    finished_at=time.time(),
+                    sha256=source.digest(),
+                    n_events=stats.events,
+                    n_new=stats.new_rows,
+                )
+            )
+    except BaseException as exc:  # Ctrl-C too: the archive keeps nothing of this file
+        with store.engine.begin() as conn:
+            conn.execute(
+                update(schema.imports)
+                .where(schema.imports.c.id == import_id)
+                .values(status="failed", finished_at=time.time(), error=str(exc)[:2000] or repr(exc))
+            )
+        raise
+    return ImportResult(path, cls.name, stats, time.time() - started, source.digest())

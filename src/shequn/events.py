@@ -1,0 +1,153 @@
+"""The platform-neutral event vocabulary.
+
+Importers (export files) and platform adapters (live bots) both translate what they
+see into these events; the archive stores them and analytics read them back. Nothing
+downstream knows which platform an event came from beyond the ``platform`` string.
+
+Times are UTC epoch seconds (``float``) rather than ``datetime`` objects: a 2 GB
+export carries millions of them and building aware datetimes for each costs more
+than the whole insert. :func:`to_datetime` gives the aware value where one is wanted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+__all__ = [
+    "Event",
+    "GroupSeen",
+    "JoinMethod",
+    "MemberJoined",
+    "MemberLeft",
+    "MemberRef",
+    "MemberRenamed",
+    "MessageKind",
+    "MessagePosted",
+    "ReactionAdded",
+    "to_datetime",
+]
+
+
+class MessageKind(StrEnum):
+    """What a message carries; platform types are mapped onto these."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    STICKER = "sticker"
+    VOICE = "voice"
+    VIDEO = "video"
+    FILE = "file"
+    LINK = "link"
+    CARD = "card"  # contact / name card (名片)
+    MINIPROGRAM = "miniprogram"
+    LOCATION = "location"
+    RED_PACKET = "red_packet"
+    POLL = "poll"
+    FORWARD = "forward"  # merged forward (合并转发)
+    SYSTEM = "system"
+    OTHER = "other"
+
+
+class JoinMethod(StrEnum):
+    """How a member came in, when the source tells."""
+
+    UNKNOWN = "unknown"
+    INVITED = "invited"
+    LINK = "link"
+    REQUEST = "request"
+    CREATOR = "creator"
+    FIRST_SEEN = "first_seen"  # no join event; first message stands in
+
+
+@dataclass(slots=True, frozen=True)
+class MemberRef:
+    """A member as a source names them: a stable platform id and the name shown then.
+
+    ``is_operator`` marks accounts the source itself identifies as the group's own
+    staff (the exporting account, the group creator, admins who pin, bots).
+    """
+
+    platform_id: str
+    name: str = ""
+    is_bot: bool = False
+    is_operator: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class GroupSeen:
+    """A group (chat, channel, room) and its name as of ``ts``."""
+
+    platform: str
+    group_id: str
+    name: str
+    ts: float | None = None
+    kind: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class MessagePosted:
+    platform: str
+    group_id: str
+    message_id: str
+    ts: float
+    sender: MemberRef | None
+    text: str = ""
+    kind: MessageKind = MessageKind.TEXT
+    reply_to: str | None = None
+    mentions: tuple[MemberRef, ...] = ()
+    forwarded: bool = False
+    edited: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class MemberJoined:
+    platform: str
+    group_id: str
+    event_id: str
+    ts: float
+    member: MemberRef
+    inviter: MemberRef | None = None
+    method: JoinMethod = JoinMethod.UNKNOWN
+
+
+@dataclass(slots=True, frozen=True)
+class MemberLeft:
+    platform: str
+    group_id: str
+    event_id: str
+    ts: float
+    member: MemberRef
+    removed_by: MemberRef | None = None  # set when kicked
+
+
+@dataclass(slots=True, frozen=True)
+class ReactionAdded:
+    platform: str
+    group_id: str
+    message_id: str
+    emoji: str
+    count: int = 1
+    member: MemberRef | None = None  # exporters often give only a count
+
+
+@dataclass(slots=True, frozen=True)
+class MemberRenamed:
+    """A member's display name (or IRC nick) changed; the identity stays."""
+
+    platform: str
+    group_id: str
+    event_id: str
+    ts: float
+    member: MemberRef
+    old_name: str
+    new_name: str
+
+
+Event = MessagePosted | MemberJoined | MemberLeft | ReactionAdded | MemberRenamed | GroupSeen
+
+
+def to_datetime(ts: float) -> datetime:
+    """An aware UTC datetime for an event time."""
+    return datetime.fromtimestamp(ts, tz=UTC)

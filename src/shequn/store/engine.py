@@ -1,0 +1,91 @@
+"""Opening the archive: resolve the URL, tune the connection, bring the schema up to date."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+DEFAULT_URL = "sqlite:///shequn.db"
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def resolve_url(url: str | None = None) -> str:
+    """``--db`` wins, then ``SHEQUN_DB``, then ``./shequn.db``. A bare path means SQLite."""
+    raw = url or os.environ.get("SHEQUN_DB") or DEFAULT_URL
+    if "://" not in raw:
+        raw = f"sqlite:///{raw}"
+    parsed = make_url(raw)
+    if parsed.drivername in ("postgresql", "postgres"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would look for psycopg2.
+        raw = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return raw
+
+
+def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+@dataclass(slots=True)
+class Store:
+    """An open archive. ``engine`` is a SQLAlchemy engine; everything else reads through it."""
+
+    engine: Engine
+    url: str
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the newest revision (cheap no-op when already there)."""
+    cfg = _alembic_config()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with engine.begin() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == head:
+            return
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def open_store(url: str | None = None, *, upgrade: bool = True) -> Store:
+    """Open (and by default create or migrate) the archive at ``url``."""
+    resolved = resolve_url(url)
+    parsed = make_url(resolved)
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:":
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(resolved)
+        event.listen(engine, "connect", _tune_sqlite)
+    else:
+        engine = create_engine(resolved, pool_pre_ping=True)
+    if upgrade:
+        migrate(engine)
+    return Store(engine=engine, url=resolved)
