@@ -25,6 +25,11 @@ __all__ = [
     "UnknownFormatError",
 ]
 
+#: Read size for streaming JSON parsers. yajl (ijson's C backend) re-scans a token
+#: that spans buffers, so one huge message costs O(size² / buffer): 64 KiB made an
+#: 18 MB message take 22 s, 4 MiB takes 0.7 s, with no cost for ordinary exports.
+JSON_BUF_SIZE = 4 * 1024 * 1024
+
 #: Exports from QQ and WeChat carry local wall-clock times without an offset.
 DEFAULT_LOCAL_TZ = "Asia/Shanghai"
 
@@ -73,6 +78,11 @@ class CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self._raw.read(len(b))
         n = len(data)
@@ -119,7 +129,13 @@ class Source:
 
     def close(self) -> None:
         for r in self.readers:
-            r._raw.close()
+            r.close()
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def size(self) -> int:
         p = self.path

@@ -33,7 +33,7 @@ from shequn.events import (
     MessagePosted,
     ReactionAdded,
 )
-from shequn.importers.base import ImportFormatError, Source
+from shequn.importers.base import JSON_BUF_SIZE, ImportFormatError, Source
 
 PLATFORM = "telegram"
 
@@ -211,7 +211,7 @@ class TelegramImporter:
                     PLATFORM, chat.gid, source.group_name or str(head.get("name") or chat.gid),
                     kind=str(head.get("type", "")),
                 )  # fmt: skip
-                for m in ijson.items(f, "messages.item", use_float=True):
+                for m in ijson.items(f, "messages.item", use_float=True, buf_size=JSON_BUF_SIZE):
                     yield from self._guarded(chat, m, path)
                 yield from chat.finish()
             else:
@@ -220,8 +220,8 @@ class TelegramImporter:
             raise ImportFormatError(
                 path, f"broken JSON: {e}", offset=f.pos, expected="a complete Telegram export"
             ) from None
-        except (ijson.IncompleteJSONError,) as e:  # pragma: no cover - subclass of JSONError
-            raise ImportFormatError(path, f"truncated JSON: {e}", offset=f.pos) from None
+        finally:
+            f.close()
 
     @staticmethod
     def _guarded(chat: _Chat, m: Any, path: Path) -> Iterator[Event]:
@@ -241,7 +241,7 @@ class TelegramImporter:
         meta: dict[str, Any] = {}
         with open(path, "rb") as f:
             try:
-                for prefix, event, value in ijson.parse(f):
+                for prefix, event, value in ijson.parse(f, buf_size=JSON_BUF_SIZE):
                     if prefix in ("name", "type", "id") and event in ("string", "number"):
                         meta[prefix] = value
                     elif prefix == "messages" and event == "start_array":
@@ -254,7 +254,7 @@ class TelegramImporter:
 
     def _account(self, f: Any, path: Path, tz: dt.tzinfo) -> Iterator[Event]:
         chat: _Chat | None = None
-        events = ijson.parse(f, use_float=True)
+        events = ijson.parse(f, use_float=True, buf_size=JSON_BUF_SIZE)
         for chat_prefix, item in _chat_items(events):
             if chat_prefix == "meta":
                 chat = _Chat(str(item.get("id", "")), tz)
