@@ -27,9 +27,7 @@ def _shared_data() -> Path:
     for base in (REPO.parent / "shared" / "data", REPO / "shared" / "data"):
         if base.is_dir():
             return base
-    raise RuntimeError(
-        "the shared data folder (../shared/data) is missing; set SHEQUN_SHARED_DATA"
-    )
+    raise RuntimeError("the shared data folder (../shared/data) is missing; set SHEQUN_SHARED_DATA")
 
 
 @pytest.fixture(scope="session")

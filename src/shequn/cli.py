@@ -5,9 +5,8 @@ from ``argv`` first; every command then goes through :mod:`shequn.actions` or th
 analytics API, never around them.
 """
 
-
-
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -55,8 +54,12 @@ def build_app() -> typer.Typer:
     from shequn import importers
 
     app = typer.Typer(
-        help=t("app.help"), no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+        help=t("app.help"),
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
     )
+
     @app.callback()
     def _root(
         lang: Annotated[str | None, typer.Option("--lang", help=t("opt.lang"))] = None,
@@ -72,7 +75,9 @@ def build_app() -> typer.Typer:
         fmt: Annotated[
             str | None,
             typer.Option(
-                "--format", "-f", help=t("import.opt.format", formats=", ".join(importers.available()))
+                "--format",
+                "-f",
+                help=t("import.opt.format", formats=", ".join(importers.available())),
             ),
         ] = None,
         tz: Annotated[str, typer.Option("--tz", help=t("import.opt.tz"))] = "Asia/Shanghai",
@@ -105,7 +110,7 @@ def build_app() -> typer.Typer:
                         fmt=fmt,
                         tz=tz,
                         group_name=group,
-                        on_progress=lambda n: progress.advance(task, n),
+                        on_progress=partial(progress.advance, task),
                     )
                 except ImportFormatError as e:
                     failures += 1

@@ -42,7 +42,7 @@ def get_lang() -> str:
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
 
 
 def t(key: str, /, lang: str | None = None, **params: object) -> str:

@@ -142,9 +142,7 @@ def test_service_export_in_archive(store: Store, tmp_path: Path) -> None:
     path.write_text(json.dumps(SERVICE_EXPORT, ensure_ascii=False), encoding="utf-8")
     import_file(store, path)
     with store.engine.connect() as conn:
-        actions = sorted(
-            r[0] for r in conn.execute(select(schema.membership_events.c.action))
-        )
+        actions = sorted(r[0] for r in conn.execute(select(schema.membership_events.c.action)))
         ops = {
             r[0]
             for r in conn.execute(
@@ -181,7 +179,9 @@ def test_whole_account_export(store: Store, data_dir: Path, tmp_path: Path) -> N
     assert per_group == {str(a["id"]): len(a["messages"]), "42": len(SERVICE_EXPORT["messages"])}
 
 
-def test_truncated_json_is_rejected_and_nothing_kept(store: Store, data_dir: Path, tmp_path: Path) -> None:
+def test_truncated_json_is_rejected_and_nothing_kept(
+    store: Store, data_dir: Path, tmp_path: Path
+) -> None:
     raw = (data_dir / "chatlogs" / "telegram_exports" / "coorporate-speak.json").read_bytes()
     path = tmp_path / "cut.json"
     path.write_bytes(raw[: len(raw) * 2 // 3])

@@ -79,7 +79,9 @@ def import_file(
             conn.execute(
                 update(schema.imports)
                 .where(schema.imports.c.id == import_id)
-                .values(status="failed", finished_at=time.time(), error=str(exc)[:2000] or repr(exc))
+                .values(
+                    status="failed", finished_at=time.time(), error=str(exc)[:2000] or repr(exc)
+                )
             )
         raise
     return ImportResult(path, cls.name, stats, time.time() - started, source.digest())

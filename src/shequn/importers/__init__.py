@@ -11,8 +11,8 @@ import importlib
 from pathlib import Path
 
 from shequn.importers.base import (
-    ImportFormatError,
     Importer,
+    ImportFormatError,
     Source,
     UnknownFormatError,
     read_head,

@@ -140,7 +140,12 @@ class _Chat:
             if recent and len(recent) == count:
                 for who in recent:
                     yield ReactionAdded(
-                        PLATFORM, self.gid, mid, emoji, 1, self.ref(who.get("from"), who.get("from_id"))
+                        PLATFORM,
+                        self.gid,
+                        mid,
+                        emoji,
+                        1,
+                        self.ref(who.get("from"), who.get("from_id")),
                     )
             else:
                 yield ReactionAdded(PLATFORM, self.gid, mid, emoji, count)
@@ -151,9 +156,7 @@ class _Chat:
         ts = self.ts(m)
         staff = action in ("create_group", "create_channel", "migrate_from_group", "pin_message")
         actor = self.ref(m.get("actor"), m.get("actor_id"), operator=staff)
-        yield MessagePosted(
-            PLATFORM, self.gid, mid, ts, actor, action, MessageKind.SYSTEM
-        )
+        yield MessagePosted(PLATFORM, self.gid, mid, ts, actor, action, MessageKind.SYSTEM)
         names = [n for n in (m.get("members") or []) if isinstance(n, str)]
         if action == "invite_members":
             for i, name in enumerate(names):
@@ -193,7 +196,9 @@ class TelegramImporter:
             return False
         sample = head[:65536]
         account = b'"chats"' in sample and b'"list"' in sample
-        single = b'"messages"' in sample and (b'"date_unixtime"' in sample or b'"from_id"' in sample)
+        single = b'"messages"' in sample and (
+            b'"date_unixtime"' in sample or b'"from_id"' in sample
+        )
         has_type = b'"type"' in sample and (b'_supergroup"' in sample or b'_group"' in sample
                                            or b'"personal_chat"' in sample or b'"channel"' in sample
                                            or b'"bot_chat"' in sample)  # fmt: skip
@@ -241,7 +246,7 @@ class TelegramImporter:
         meta: dict[str, Any] = {}
         with open(path, "rb") as f:
             try:
-                for prefix, event, value in ijson.parse(f, buf_size=JSON_BUF_SIZE):
+                for prefix, event, value in ijson.parse(f, buf_size=16384):
                     if prefix in ("name", "type", "id") and event in ("string", "number"):
                         meta[prefix] = value
                     elif prefix == "messages" and event == "start_array":
@@ -295,6 +300,9 @@ def _chat_items(events: Iterable[tuple[str, str, Any]]) -> Iterator[tuple[str, A
             if not meta_sent:
                 yield "meta", meta
             yield "end", None
-        elif prefix.count(".") == 3 and prefix.rsplit(".", 1)[1] in ("name", "type", "id"):
-            if event in ("string", "number"):
-                meta[prefix.rsplit(".", 1)[1]] = value
+        elif (
+            prefix.count(".") == 3
+            and prefix.rsplit(".", 1)[1] in ("name", "type", "id")
+            and event in ("string", "number")
+        ):
+            meta[prefix.rsplit(".", 1)[1]] = value

@@ -55,7 +55,7 @@ def _daily(data: Mapping[str, Any], label: Callable[..., str]) -> dict[str, Any]
     return {
         **_BASE,
         "tooltip": {"trigger": "axis"},
-        "grid": {**_GRID, "bottom": 36},
+        "grid": {**_GRID, "top": 12, "bottom": 36},
         "xAxis": {"type": "category", "data": [str(d[0]) for d in daily]},
         "yAxis": {"type": "value", "minInterval": 1},
         "dataZoom": [{"type": "inside"}, {"type": "slider", "height": 18, "bottom": 6}],
@@ -127,7 +127,7 @@ def _trend(
         "legend": {"type": "scroll", "top": 0},
         "grid": _GRID,
         "xAxis": {"type": "category", "data": weeks(n, label)},
-        "yAxis": {"type": "value", "minInterval": 1, "name": label("chart.messages_per_week")},
+        "yAxis": {"type": "value", "minInterval": 1},
         "series": series,
     }
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import ChainableUndefined, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from shequn import __version__, i18n
@@ -67,11 +67,13 @@ def _inline_js(name: str) -> Markup:
 
 
 @cache
-def _env() -> Environment:
+def _env(strict: bool = False) -> Environment:
+    # A key missing from the data renders as empty rather than breaking the report;
+    # tests render with ``strict`` so that a typo in the template fails loudly.
     env = Environment(
         loader=PackageLoader("shequn.report", "templates"),
         autoescape=True,
-        undefined=StrictUndefined,
+        undefined=StrictUndefined if strict else ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -215,11 +217,11 @@ def _context(data: Mapping[str, Any], lang: str) -> dict[str, Any]:
     }
 
 
-def render_html(data: Mapping[str, Any], lang: str = "en") -> str:
+def render_html(data: Mapping[str, Any], lang: str = "en", *, strict: bool = False) -> str:
     """The whole report page for ``data`` (the :mod:`shequn.analytics` dict)."""
     lang = lang if lang in i18n.LANGS else "en"
     plain = to_jsonable(data)
-    return _env().get_template("report.html.j2").render(_context(plain, lang))
+    return _env(strict).get_template("report.html.j2").render(_context(plain, lang))
 
 
 def write_html(data: Mapping[str, Any], path: Path, lang: str = "en") -> Path:

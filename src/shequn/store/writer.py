@@ -57,9 +57,7 @@ class WriteStats:
 def _insert_sql(dialect: str, table: str, cols: tuple[str, ...]) -> str:
     mark = "?" if dialect == "sqlite" else "%s"
     values = ", ".join([mark] * len(cols))
-    return (
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({values}) ON CONFLICT DO NOTHING"
-    )
+    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({values}) ON CONFLICT DO NOTHING"
 
 
 _MSG_COLS = (
@@ -92,10 +90,27 @@ class ArchiveWriter:
             "member_names": _insert_sql(dialect, "member_names", _NAME_COLS),
         }
         self._buf: dict[str, list[tuple[Any, ...]]] = {k: [] for k in self._sql}
+        m = "?" if dialect == "sqlite" else "%s"
+        self._sql["find_member"] = (
+            f"SELECT id FROM members WHERE platform = {m} AND platform_id = {m}"
+        )
+        self._sql["add_member"] = (
+            "INSERT INTO members (platform, platform_id, name, is_bot, is_operator) "
+            f"VALUES ({m}, {m}, {m}, {m}, {m}) ON CONFLICT DO NOTHING"
+        )
+        self._sql["set_operator"] = f"UPDATE members SET is_operator = TRUE WHERE id = {m}"
+        self._sql["set_name"] = f"UPDATE members SET name = {m} WHERE id = {m}"
+        self._renamed: dict[int, str] = {}
+        self._current_name: dict[int, str] = {}
         self._groups: dict[tuple[str, str], int] = {}
         self._members: dict[tuple[str, str], int] = {}
         self._names: set[tuple[int, str]] = set()
         self._operators: set[int] = set()
+        if self._renamed:
+            self.conn.exec_driver_sql(
+                self._sql["set_name"], [(name, mid) for mid, name in self._renamed.items()]
+            )
+            self._renamed.clear()
         self._pending = 0
 
     # -- identities -------------------------------------------------------------
@@ -132,35 +147,33 @@ class ArchiveWriter:
         if ref.name and (mid, ref.name) not in self._names:
             self._names.add((mid, ref.name))
             self._buf["member_names"].append((mid, ref.name, ts))
+            if self._current_name.get(mid) != ref.name:  # the latest name shown wins
+                self._current_name[mid] = ref.name
+                self._renamed[mid] = ref.name
         if ref.is_operator and mid not in self._operators:
             self._operators.add(mid)
-            t = schema.members
-            self.conn.execute(t.update().where(t.c.id == mid).values(is_operator=True))
+            self.conn.exec_driver_sql(self._sql["set_operator"], (mid,))
         return mid
 
     def _resolve_member(self, platform: str, ref: MemberRef) -> int:
-        t = schema.members
-        row = self.conn.execute(
-            select(t.c.id, t.c.name).where(
-                t.c.platform == platform, t.c.platform_id == ref.platform_id
-            )
+        # Plain SQL on the driver: a 1M-message import meets tens of thousands of members
+        # and SQLAlchemy's statement building cost more than the rows themselves.
+        row = self.conn.exec_driver_sql(
+            self._sql["find_member"], (platform, ref.platform_id)
         ).first()
         if row is not None:
-            if ref.name and ref.name != row.name:
-                self.conn.execute(t.update().where(t.c.id == row.id).values(name=ref.name))
-            return int(row.id)
+            return int(row[0])
         self.stats.members += 1
-        return int(
-            self.conn.execute(
-                t.insert().values(
-                    platform=platform,
-                    platform_id=ref.platform_id,
-                    name=ref.name or ref.platform_id,
-                    is_bot=ref.is_bot,
-                    is_operator=ref.is_operator,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
+        self.conn.exec_driver_sql(
+            self._sql["add_member"],
+            (platform, ref.platform_id, ref.name or ref.platform_id, ref.is_bot, ref.is_operator),
         )
+        found = self.conn.exec_driver_sql(
+            self._sql["find_member"], (platform, ref.platform_id)
+        ).first()
+        assert found is not None
+        self._current_name[int(found[0])] = ref.name or ref.platform_id
+        return int(found[0])
 
     def _gid(self, platform: str, group: str) -> int:
         gid = self._groups.get((platform, group))
@@ -236,7 +249,7 @@ class ArchiveWriter:
         for table, rows in self._buf.items():
             if not rows:
                 continue
-            result = self.conn.exec_driver_sql(self._sql[table], rows)  # type: ignore[arg-type]
+            result = self.conn.exec_driver_sql(self._sql[table], rows)
             inserted = max(result.rowcount, 0)
             if table in ("messages", "membership_events", "reactions", "renames"):
                 stats.duplicates += len(rows) - inserted
@@ -249,4 +262,9 @@ class ArchiveWriter:
             elif table == "renames":
                 stats.renames += inserted
             rows.clear()
+        if self._renamed:
+            self.conn.exec_driver_sql(
+                self._sql["set_name"], [(name, mid) for mid, name in self._renamed.items()]
+            )
+            self._renamed.clear()
         self._pending = 0
