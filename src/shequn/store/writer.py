@@ -104,6 +104,7 @@ class ArchiveWriter:
         self._current_name: dict[int, str] = {}
         self._groups: dict[tuple[str, str], int] = {}
         self._members: dict[tuple[str, str], int] = {}
+        self._seen: dict[tuple[str, str, str, bool], int] = {}
         self._names: set[tuple[int, str]] = set()
         self._operators: set[int] = set()
         if self._renamed:
@@ -139,11 +140,21 @@ class ArchiveWriter:
         return gid
 
     def member_id(self, platform: str, ref: MemberRef, ts: float | None = None) -> int:
-        key = (platform, ref.platform_id)
-        mid = self._members.get(key)
+        """The archive id for ``ref``, creating the member and recording names as needed."""
+        # Fast path: one tuple and one dict lookup for a (member, name, staff) seen before.
+        key = (platform, ref.platform_id, ref.name, ref.is_operator)
+        mid = self._seen.get(key)
+        if mid is None:
+            mid = self._member_slow(platform, ref, ts)
+            self._seen[key] = mid
+        return mid
+
+    def _member_slow(self, platform: str, ref: MemberRef, ts: float | None) -> int:
+        ident = (platform, ref.platform_id)
+        mid = self._members.get(ident)
         if mid is None:
             mid = self._resolve_member(platform, ref)
-            self._members[key] = mid
+            self._members[ident] = mid
         if ref.name and (mid, ref.name) not in self._names:
             self._names.add((mid, ref.name))
             self._buf["member_names"].append((mid, ref.name, ts))

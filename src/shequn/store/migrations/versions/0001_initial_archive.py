@@ -140,7 +140,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_messages_group_id_ts"), ["group_id", "ts"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_messages_member_id"), ["member_id"], unique=False)
 
     op.create_table(
         "reactions",
@@ -186,7 +185,6 @@ def downgrade() -> None:
     op.drop_table("renames")
     op.drop_table("reactions")
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_messages_member_id"))
         batch_op.drop_index(batch_op.f("ix_messages_group_id_ts"))
 
     op.drop_table("messages")
