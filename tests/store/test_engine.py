@@ -1,0 +1,44 @@
+"""Opening archives: URL rules, migrations to head on both backends, idempotent re-open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from shequn.store import Store, open_store, resolve_url
+from shequn.store.schema import metadata
+
+
+def test_url_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHEQUN_DB", raising=False)
+    assert resolve_url(None) == "sqlite:///shequn.db"
+    assert resolve_url("data/x.db") == "sqlite:///data/x.db"
+    assert resolve_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    monkeypatch.setenv("SHEQUN_DB", "/tmp/y.db")
+    assert resolve_url(None) == "sqlite:////tmp/y.db"
+    assert resolve_url("sqlite:///z.db") == "sqlite:///z.db"  # --db beats the env
+
+
+def test_migrated_schema_matches_the_tables(store: Store) -> None:
+    names = set(inspect(store.engine).get_table_names())
+    assert set(metadata.tables) <= names
+    assert "alembic_version" in names
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+
+
+def test_reopen_is_a_no_op(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    open_store(url).close()
+    st = open_store(url)  # second open: already at head, nothing to do
+    with st.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+    st.close()
+
+
+def test_sqlite_is_tuned_for_a_single_writer(sqlite_store: Store) -> None:
+    with sqlite_store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
