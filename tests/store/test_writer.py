@@ -30,7 +30,7 @@ def _events() -> list[object]:
         MessagePosted("qq", "g1", "m2", 102.0, BOB, "你好", reply_to="m1"),
         MessagePosted(
             "qq", "g1", "m3", 103.0, MemberRef("u2", "Bob Renamed"), "[图片]", MessageKind.IMAGE
-        ),  # fmt: skip
+        ),
         ReactionAdded("qq", "g1", "m1", "👍", 1, BOB),
         MemberRenamed("qq", "g1", "r1", 103.0, BOB, "鲍勃", "Bob Renamed"),
         MemberLeft("qq", "g1", "l1", 200.0, BOB, ALICE),
