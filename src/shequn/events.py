@@ -79,7 +79,7 @@ class MemberRef(msgspec.Struct, frozen=True, gc=False):
     is_operator: bool = False
 
 
-class GroupSeen(msgspec.Struct, frozen=True, gc=False):
+class GroupSeen(msgspec.Struct, frozen=True, gc=False, tag=True):
     """A group (chat, channel, room) and its name as of ``ts``."""
 
     platform: str
@@ -89,7 +89,7 @@ class GroupSeen(msgspec.Struct, frozen=True, gc=False):
     kind: str = ""
 
 
-class MessagePosted(msgspec.Struct, frozen=True, gc=False):
+class MessagePosted(msgspec.Struct, frozen=True, gc=False, tag=True):
     platform: str
     group_id: str
     message_id: str
@@ -103,7 +103,7 @@ class MessagePosted(msgspec.Struct, frozen=True, gc=False):
     edited: bool = False
 
 
-class MemberJoined(msgspec.Struct, frozen=True, gc=False):
+class MemberJoined(msgspec.Struct, frozen=True, gc=False, tag=True):
     platform: str
     group_id: str
     event_id: str
@@ -113,7 +113,7 @@ class MemberJoined(msgspec.Struct, frozen=True, gc=False):
     method: JoinMethod = JoinMethod.UNKNOWN
 
 
-class MemberLeft(msgspec.Struct, frozen=True, gc=False):
+class MemberLeft(msgspec.Struct, frozen=True, gc=False, tag=True):
     platform: str
     group_id: str
     event_id: str
@@ -122,7 +122,7 @@ class MemberLeft(msgspec.Struct, frozen=True, gc=False):
     removed_by: MemberRef | None = None  # set when kicked
 
 
-class ReactionAdded(msgspec.Struct, frozen=True, gc=False):
+class ReactionAdded(msgspec.Struct, frozen=True, gc=False, tag=True):
     platform: str
     group_id: str
     message_id: str
@@ -131,7 +131,7 @@ class ReactionAdded(msgspec.Struct, frozen=True, gc=False):
     member: MemberRef | None = None  # exporters often give only a count
 
 
-class MemberRenamed(msgspec.Struct, frozen=True, gc=False):
+class MemberRenamed(msgspec.Struct, frozen=True, gc=False, tag=True):
     """A member's display name (or IRC nick) changed; the identity stays."""
 
     platform: str
