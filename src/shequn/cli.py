@@ -186,7 +186,9 @@ def build_app() -> typer.Typer:
     ) -> None:
         from shequn.demo import run_demo
 
-        run_demo(db=db, html=output, lang=i18n.get_lang(), console=out)
+        code = run_demo(db=db, html=output, lang=i18n.get_lang(), console=out)
+        if code:
+            raise typer.Exit(code)
 
     return app
 

@@ -119,7 +119,8 @@ class MemberLeft(msgspec.Struct, frozen=True, gc=False, tag=True):
     event_id: str
     ts: float
     member: MemberRef
-    removed_by: MemberRef | None = None  # set when kicked
+    removed_by: MemberRef | None = None  # who kicked them, when the source says
+    kicked: bool = False  # removed by an admin, even when the source does not say who
 
 
 class ReactionAdded(msgspec.Struct, frozen=True, gc=False, tag=True):

@@ -89,3 +89,21 @@ def test_same_ids_on_other_platform_are_other_people(store: Store) -> None:
         ])  # fmt: skip
     counts = _counts(store)
     assert counts["groups"] == 2 and counts["members"] == 2 and counts["messages"] == 2
+
+
+def test_latest_name_is_by_event_time_not_arrival(store: Store) -> None:
+    with store.engine.begin() as conn:
+        ArchiveWriter(conn).add_all(
+            [
+                MessagePosted("qq", "g1", "m2", 200.0, MemberRef("u9", "新名字"), "later"),
+                # a join reported at the end of the file, under the old nickname
+                MemberJoined("qq", "g1", "j1", 100.0, MemberRef("u9", "旧名字")),
+            ]
+        )
+    with store.engine.begin() as conn:  # a later import of an even older export
+        ArchiveWriter(conn).add_all(
+            [MessagePosted("qq", "g1", "m0", 50.0, MemberRef("u9", "最早"), "x")]
+        )
+    with store.engine.connect() as conn:
+        name = conn.execute(select(schema.members.c.name)).scalar_one()
+    assert name == "新名字"

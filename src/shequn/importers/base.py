@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zoneinfo
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,5 +182,29 @@ def decode_text_line(raw: bytes, path: Path, line: int, encoding: str = "utf-8")
             path,
             f"bytes at column {e.start} are not valid {encoding}",
             line=line,
-            expected=f"{encoding} text; re-export as UTF-8 or pass --encoding",
+            expected=f"{encoding} text; re-export the chat as UTF-8",
         ) from None
+
+
+class ContentKeys:
+    """Natural keys for sources without message ids: a hash of what a message is.
+
+    Two messages with the same chat, time, sender and text are told apart by their
+    order; counts are kept for the most recent keys only (exports are in time order,
+    so equal keys are neighbours), which keeps memory bounded on any file size.
+    """
+
+    __slots__ = ("_counts", "_window")
+
+    def __init__(self, window: int = 8192) -> None:
+        self._counts: OrderedDict[bytes, int] = OrderedDict()
+        self._window = window
+
+    def key(self, *parts: str) -> str:
+        digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).digest()
+        n = self._counts.get(digest, 0)
+        self._counts[digest] = n + 1
+        self._counts.move_to_end(digest)
+        if len(self._counts) > self._window:
+            self._counts.popitem(last=False)
+        return digest.hex() if n == 0 else f"{digest.hex()}-{n}"

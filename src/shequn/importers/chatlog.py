@@ -19,10 +19,9 @@ from typing import Any, ClassVar
 import ijson
 
 from shequn.events import Event, GroupSeen, MemberRef, MessageKind
-from shequn.importers.base import ImportFormatError, Source
+from shequn.importers.base import ContentKeys, ImportFormatError, Source
 from shequn.importers.wechat_common import (
     PLATFORM,
-    ContentKeys,
     WeChatGroup,
     content_kind,
     csv_rows,
@@ -43,6 +42,17 @@ def _contents_text(type_: int, subtype: int, content: str, contents: Any) -> str
     title = str(contents.get("title") or "")
     url = str(contents.get("url") or "") if subtype in (4, 5, 33, 36, 51) else ""
     return " ".join(p for p in (title, url) if p)
+
+
+def _unquote(text: str) -> str:
+    """A reply's own text: chatlog renders the quoted message first, as ``> `` lines."""
+    if not text.startswith("> "):
+        return text
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines) and lines[i].startswith("> "):
+        i += 1
+    return "\n".join(lines[i:])
 
 
 class _Chats:
@@ -75,7 +85,7 @@ class ChatlogImporter:
         if text.startswith(b"["):
             return all(k in head for k in _JSON_KEYS) and b'"talkerName"' in head
         first = text.split(b"\n", 1)[0].decode("utf-8", "ignore").strip()
-        return [f.strip() for f in first.split(",")] == list(CSV_COLUMNS)
+        return set(CSV_COLUMNS) <= {f.strip() for f in first.split(",")}
 
     def read(self, source: Source) -> Iterator[Event]:
         with open(source.path, "rb") as f:
@@ -110,7 +120,14 @@ class ChatlogImporter:
                     )
                 try:
                     yield from self._json_message(chats, item, source.zone)
-                except (KeyError, TypeError, ValueError) as e:
+                except KeyError as e:
+                    raise ImportFormatError(
+                        path,
+                        f"message {n} (seq={item.get('seq')!r}) has no field {e}",
+                        offset=f.pos,
+                        expected="chatlog message fields seq, time, talker, sender, type",
+                    ) from None
+                except (TypeError, ValueError) as e:
                     raise ImportFormatError(
                         path,
                         f"message {n} (seq={item.get('seq')!r}) does not parse: {e}",
@@ -204,12 +221,13 @@ class ChatlogImporter:
             group, seen = chats.get(talker, row[c_tname].strip(), "chatroom" if room else "private")
             if seen is not None:
                 yield seen
-            wxid, text = row[c_sender].strip(), row[c_text]
+            wxid, content = row[c_sender].strip(), row[c_text]
+            mid = keys.key(talker, stamp, wxid, content)
             if wxid == _SYSTEM_SENDER:
-                kind, sender = MessageKind.SYSTEM, None
+                text, kind, sender = content, MessageKind.SYSTEM, None
             else:
+                text = _unquote(content)
                 kind = content_kind(text)
                 sender = group.sender(wxid, row[c_name].strip())
-            mid = keys.key(talker, stamp, wxid, text)
             yield from group.post(mid, when.timestamp(), sender, text, kind)
         yield from chats.finish()

@@ -16,10 +16,8 @@ same message in two overlapping exports is stored once.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import re
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +34,13 @@ from shequn.events import (
     MessageKind,
     MessagePosted,
 )
-from shequn.importers.base import CountingReader, ImportFormatError, Source, decode_text_line
+from shequn.importers.base import (
+    ContentKeys,
+    CountingReader,
+    ImportFormatError,
+    Source,
+    decode_text_line,
+)
 
 PLATFORM = "qq"
 HEADER = "消息记录（此消息记录为文本格式，不支持重新导入）"
@@ -131,7 +135,6 @@ def _lines(source: Source) -> Iterator[tuple[int, str]]:
 @dataclass(slots=True)
 class _Message:
     gid: str
-    line: int
     ts: float
     local: str  # wall-clock time as written, for the key (independent of --tz)
     sender_id: str
@@ -144,7 +147,7 @@ class _Pending:
     """A join or leave named by nickname, resolved once the whole file was read."""
 
     gid: str
-    eid: str
+    mid: str  # the system message that reported it
     ts: float
     who: str
     by: str | None
@@ -159,11 +162,16 @@ class _Names:
         self.by_chat: dict[str, dict[str, str | None]] = {}
         self.everywhere: dict[str, str | None] = {}
         self.ids: set[str] = set()
+        #: (chat, number) → the nickname its latest message showed. Members found through
+        #: a system line or a mention carry it: the archive takes the latest name it is
+        #: given as the member's name, and joins are only sent at the end of the file.
+        self.display: dict[tuple[str, str], str] = {}
 
     def learn(self, gid: str, name: str, sid: str) -> None:
         self.ids.add(sid)
         if not name:
             return
+        self.display[(gid, sid)] = name
         for table in (self.by_chat.setdefault(gid, {}), self.everywhere):
             known = table.get(name, sid)
             table[name] = sid if known == sid else None
@@ -178,7 +186,9 @@ class _Names:
         sid = self.lookup(gid, name)
         if sid is None and name in self.ids:
             sid = name  # the line shows the number itself
-        return MemberRef(sid or f"name:{name}", name)
+        if sid is None:
+            return MemberRef(f"name:{name}", name)
+        return MemberRef(sid, self.display.get((gid, sid), name))
 
     def mentions(self, gid: str, text: str) -> tuple[MemberRef, ...]:
         """``@nickname`` → the longest known nickname at each ``@``."""
@@ -189,26 +199,10 @@ class _Names:
                 name = text[pos + 1 : end]
                 sid = self.lookup(gid, name)
                 if sid is not None:
-                    found.setdefault(sid, MemberRef(sid, name))
+                    found.setdefault(sid, MemberRef(sid, self.display.get((gid, sid), name)))
                     break
             pos = text.find("@", pos + 1)
         return tuple(found.values())
-
-
-class _Keys:
-    """Content hash keys; equal messages are numbered by order (see module docstring)."""
-
-    def __init__(self) -> None:
-        self._counts: OrderedDict[bytes, int] = OrderedDict()
-
-    def key(self, *parts: str) -> str:
-        digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).digest()
-        n = self._counts.get(digest, 0)
-        self._counts[digest] = n + 1
-        self._counts.move_to_end(digest)
-        if len(self._counts) > _KEY_WINDOW:
-            self._counts.popitem(last=False)
-        return digest.hex() if n == 0 else f"{digest.hex()}-{n}"
 
 
 class QQTxtImporter:
@@ -240,7 +234,7 @@ class _Reader:
         self.path = source.path
         self.zone = source.zone
         self.names = _Names()
-        self.keys = _Keys()
+        self.keys = ContentKeys()
         self.last_name: dict[tuple[str, str], str] = {}
         self.pending: list[_Pending] = []
 
@@ -264,11 +258,14 @@ class _Reader:
                 seen_header = True
                 continue
             if _RULE.match(line):
-                if msg is not None:
-                    yield from self._message(msg)
-                    msg = None
+                if msg is not None:  # body text, unless a section line follows
+                    msg.body.append(line)
                 after_rule = may_start = True
                 continue
+            if after_rule and line.startswith(("消息分组:", "消息对象:")) and msg is not None:
+                msg.body.pop()  # the rule closed the last section
+                yield from self._message(msg)
+                msg = None
             if after_rule and line.startswith("消息分组:"):
                 folder = line.removeprefix("消息分组:").strip()
                 continue
@@ -343,7 +340,7 @@ class _Reader:
         local = f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}"
         if sid not in _SYSTEM_IDS:
             self.names.learn(gid, name, sid)
-        return _Message(gid, line, when.timestamp(), local, sid, name)
+        return _Message(gid, when.timestamp(), local, sid, name)
 
     def _message(self, msg: _Message) -> Iterator[Event]:
         body = msg.body
@@ -370,32 +367,33 @@ class _Reader:
     def _system(self, gid: str, mid: str, ts: float, text: str) -> None:
         line = text.strip().split("\n", 1)[0].strip()
         if m := _INVITE.match(line):
-            who, by = m["who"], m["by"]
-            names = [who] if self.names.lookup(gid, who) or "、" not in who else who.split("、")
-            for i, name in enumerate(n.strip() for n in names):
-                self.pending.append(
-                    _Pending(gid, f"{mid}:j{i}", ts, name, by, True, JoinMethod.INVITED)
-                )
+            self.pending.append(_Pending(gid, mid, ts, m["who"], m["by"], True, JoinMethod.INVITED))
         elif m := _JOIN.match(line):
-            self.pending.append(_Pending(gid, f"{mid}:j0", ts, m["who"], None, True))
+            self.pending.append(_Pending(gid, mid, ts, m["who"], None, True))
         elif m := _KICK.match(line):
-            self.pending.append(_Pending(gid, f"{mid}:l0", ts, m["who"], m["by"], False))
+            self.pending.append(_Pending(gid, mid, ts, m["who"], m["by"], False))
         elif m := _LEAVE.match(line):
-            self.pending.append(_Pending(gid, f"{mid}:l0", ts, m["who"], None, False))
+            self.pending.append(_Pending(gid, mid, ts, m["who"], None, False))
 
     def _finish(self) -> Iterator[Event]:
         names = self.names
         for p in self.pending:
-            member = names.ref(p.gid, p.who)
-            if p.join:
-                inviter = names.ref(p.gid, p.by) if p.by else None
-                yield MemberJoined(PLATFORM, p.gid, p.eid, p.ts, member, inviter, p.method)
-            elif p.by:
-                # "被管理员移出": the remover is often only a role, kept as a staff name
-                by = names.ref(p.gid, p.by)
-                if by.platform_id.startswith("name:"):
-                    by = MemberRef(by.platform_id, by.name, is_operator=True)
-                yield MemberLeft(PLATFORM, p.gid, p.eid, p.ts, member, by)
-            else:
-                yield MemberLeft(PLATFORM, p.gid, p.eid, p.ts, member)
+            # "A邀请B、C加入了本群" invites two, unless someone is really called "B、C"
+            who = [p.who] if "、" not in p.who or names.lookup(p.gid, p.who) else p.who.split("、")
+            for i, name in enumerate(n.strip() for n in who):
+                member = names.ref(p.gid, name)
+                if p.join:
+                    inviter = names.ref(p.gid, p.by) if p.by else None
+                    eid = f"{p.mid}:j{i}"
+                    yield MemberJoined(PLATFORM, p.gid, eid, p.ts, member, inviter, p.method)
+                elif p.by:
+                    by = names.ref(p.gid, p.by)
+                    eid = f"{p.mid}:l{i}"
+                    if by.platform_id.startswith("name:"):
+                        # "被管理员移出": the remover is only a role, not a member
+                        yield MemberLeft(PLATFORM, p.gid, eid, p.ts, member, None, kicked=True)
+                    else:
+                        yield MemberLeft(PLATFORM, p.gid, eid, p.ts, member, by)
+                else:
+                    yield MemberLeft(PLATFORM, p.gid, f"{p.mid}:l{i}", p.ts, member)
         self.pending.clear()

@@ -10,11 +10,9 @@ until the end of the file, when each name is matched to the wxid its messages sh
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import io
 import re
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +31,6 @@ from shequn.importers.base import ImportFormatError, Source, decode_text_line
 __all__ = [
     "PLATFORM",
     "SELF",
-    "ContentKeys",
     "SystemAction",
     "WeChatGroup",
     "content_kind",
@@ -145,8 +142,8 @@ def message_text(type_: int, subtype: int, content: str) -> str:
     if type_ in _SYSTEM_TYPES:
         # "你撤回了一条消息 <_wc_custom_link_ ...>重新编辑</_wc_custom_link_>"
         return _TAG.sub("", _WC_LINK.sub("", content)).strip()
-    if not content.lstrip().startswith("<"):
-        return content
+    if type_ == 1 or not content.lstrip().startswith("<"):
+        return content  # text is text, even when it starts with "<"
     if type_ != 49:
         return ""
     title = _xml_field(content, "title")
@@ -212,13 +209,17 @@ _MENTION = re.compile("@([^@\u2005\n]{1,40})\u2005")
 class WeChatGroup:
     """One chat while its rows stream past: the names seen, membership events on hold."""
 
-    __slots__ = ("gid", "ids_by_name", "pending", "self_id")
+    __slots__ = ("display", "gid", "ids_by_name", "pending", "self_id")
 
     def __init__(self, gid: str) -> None:
         self.gid = gid
         #: display name (nickname, remark, group nickname) → wxid; ``None`` when two
         #: different people showed the same name, so it cannot be trusted.
         self.ids_by_name: dict[str, str | None] = {}
+        #: wxid → the name its latest message showed. Members found through a system
+        #: line or a mention carry it too: the archive takes the latest name it is
+        #: given as the member's name, and those events come late or use nicknames.
+        self.display: dict[str, str] = {}
         self.self_id: str | None = None
         self.pending: list[tuple[str, float, SystemAction]] = []
 
@@ -240,6 +241,8 @@ class WeChatGroup:
             self._learn(wxid, name)
             for alias in aliases:
                 self._learn(wxid, alias)
+            if name:
+                self.display[wxid] = name
         if is_self and self.self_id is None:
             self.self_id = wxid
         return MemberRef(wxid, name, is_operator=is_self)
@@ -264,7 +267,7 @@ class WeChatGroup:
             name = m.group(1)
             wxid = self.ids_by_name.get(name)
             if wxid is not None and wxid not in found:
-                found[wxid] = MemberRef(wxid, name)
+                found[wxid] = MemberRef(wxid, self.display.get(wxid, name))
         return tuple(found.values())
 
     def ref(self, name: str) -> MemberRef:
@@ -272,7 +275,9 @@ class WeChatGroup:
         if name == SELF:
             return MemberRef(self.self_id or "name:你", "", is_operator=True)
         wxid = self.ids_by_name.get(name)
-        return MemberRef(wxid or f"name:{name}", name)
+        if wxid is None:
+            return MemberRef(f"name:{name}", name)
+        return MemberRef(wxid, self.display.get(wxid, name))
 
     def _split(self, names: tuple[str, ...]) -> list[str]:
         """``"B、C"`` names several people, unless someone is really called ``B、C``."""
@@ -301,28 +306,7 @@ class WeChatGroup:
         self.pending.clear()
 
 
-class ContentKeys:
-    """Natural keys for sources without message ids: a hash of what a message is.
-
-    Two messages with the same chat, time, sender and text are told apart by their
-    order; counts are kept for the most recent keys only (exports are in time order,
-    so equal keys are neighbours), which keeps memory bounded on any file size.
-    """
-
-    __slots__ = ("_counts", "_window")
-
-    def __init__(self, window: int = 8192) -> None:
-        self._counts: OrderedDict[bytes, int] = OrderedDict()
-        self._window = window
-
-    def key(self, *parts: str) -> str:
-        digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).digest()
-        n = self._counts.get(digest, 0)
-        self._counts[digest] = n + 1
-        self._counts.move_to_end(digest)
-        if len(self._counts) > self._window:
-            self._counts.popitem(last=False)
-        return digest.hex() if n == 0 else f"{digest.hex()}-{n}"
+_FIELD_LIMIT = 64 << 20
 
 
 def _decoded_lines(source: Source) -> Iterator[str]:
@@ -339,6 +323,10 @@ def csv_rows(source: Source) -> Iterator[tuple[int, list[str]]]:
     ``strict`` makes a stray quote or a file cut inside a quoted field an error
     instead of a silently merged row.
     """
+    # A merged forward's XML can pass csv's 128 KiB field limit; the archive cuts long
+    # texts itself (writer.MAX_TEXT), so allow big fields rather than fail the file.
+    if csv.field_size_limit() < _FIELD_LIMIT:
+        csv.field_size_limit(_FIELD_LIMIT)
     reader = csv.reader(_decoded_lines(source), strict=True)
     start = 1
     try:

@@ -107,8 +107,7 @@ class WeChatMsgImporter:
                 type_ = _int(path, line, "Type", row[c_type])
                 subtype = _int(path, line, "SubType", row[c_sub], default=0)
                 is_self = _int(path, line, "IsSender", row[c_self], default=0) == 1
-                created = row[c_time].strip()
-                ts = _epoch(path, line, created)
+                ts = _epoch(path, line, row[c_time].strip())
                 text = message_text(type_, subtype, row[c_text])
                 kind = message_kind(type_, subtype, text)
                 remark, nick = row[c_remark].strip(), row[c_nick].strip()
@@ -118,7 +117,8 @@ class WeChatMsgImporter:
                     aliases=(nick,) if remark and nick else (),
                     is_self=is_self,
                 )
-                yield from group.post(f"{local_id}-{created}", ts, sender, text, kind)
+                mid = f"{local_id}-{int(ts)}" if ts.is_integer() else f"{local_id}-{ts!r}"
+                yield from group.post(mid, ts, sender, text, kind)
             yield from group.finish()
         finally:
             source.close()

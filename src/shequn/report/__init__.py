@@ -67,7 +67,9 @@ def run_report(
         console.print(f"[yellow]{escape(t('report.empty', lang=lang))}[/yellow]")
         return 1
 
-    jobs: list[tuple[Path, Callable[[], object]]] = [(Path(html), lambda: write_html(data, html, lang))]
+    jobs: list[tuple[Path, Callable[[], object]]] = [
+        (Path(html), lambda: write_html(data, html, lang))
+    ]
     if json_path is not None:
         jobs.append((Path(json_path), lambda: write_json(data, json_path)))
     if xlsx_path is not None:
@@ -78,7 +80,9 @@ def run_report(
             try:
                 job()
             except OSError as e:
-                console.print(f"[red]{escape(t('report.write_failed', lang=lang, path=path, error=e))}[/red]")
+                console.print(
+                    f"[red]{escape(t('report.write_failed', lang=lang, path=path, error=e))}[/red]"
+                )
                 return 2
             written.append(path)
 

@@ -15,7 +15,11 @@ __all__ = ["MAX_TREND_GROUPS", "PALETTE", "lorenz_points", "options"]
 
 PALETTE = ["#2f6fde", "#1aa179", "#f0a020", "#d9485f", "#7b5cd6", "#2bb3c0", "#8a8f98", "#c45ab3"]
 MAX_TREND_GROUPS = 8
-_BASE: dict[str, Any] = {"animation": False, "color": PALETTE, "textStyle": {"fontFamily": "inherit"}}
+_BASE: dict[str, Any] = {
+    "animation": False,
+    "color": PALETTE,
+    "textStyle": {"fontFamily": "inherit"},
+}
 _GRID = {"left": 8, "right": 16, "top": 36, "bottom": 8, "containLabel": True}
 
 
@@ -101,7 +105,8 @@ def _trend(
     weeks: Callable[[int, Callable[..., str]], list[str]],
 ) -> dict[str, Any] | None:
     health = {str(h.get("group_id")): h for h in data.get("health") or []}
-    series, n = [], 0
+    series: list[dict[str, Any]] = []
+    n = 0
     for g in (data.get("groups") or [])[:MAX_TREND_GROUPS]:
         trend = (health.get(str(g.get("id"))) or {}).get("trend") or {}
         values = trend.get("messages") or []
@@ -170,7 +175,11 @@ def _heatmap(data: Mapping[str, Any], label: Callable[..., str]) -> dict[str, An
         **_BASE,
         "tooltip": {"position": "top", "confine": True},
         "grid": {"left": 8, "right": 8, "top": 8, "bottom": 56, "containLabel": True},
-        "xAxis": {"type": "category", "data": [str(h) for h in range(24)], "splitArea": {"show": True}},
+        "xAxis": {
+            "type": "category",
+            "data": [str(h) for h in range(24)],
+            "splitArea": {"show": True},
+        },
         "yAxis": {
             "type": "category",
             "data": label("weekdays").split(","),

@@ -22,13 +22,14 @@ from markupsafe import Markup
 from shequn import __version__, i18n
 from shequn.report import charts
 from shequn.report.data import to_jsonable
-from shequn.report.text import clean, fmt_num, fmt_pct, fmt_ts, lookup, parse_ts
+from shequn.report.text import clean, fmt_num, fmt_pct, fmt_ts, lookup, parse_ts, vocab_label
 
 __all__ = ["ECHARTS_VERSION", "chart_data", "json_script", "render_html", "write_html"]
 
 ECHARTS_VERSION = "5.6.0"
 #: Long lists are cut for the page (the Excel workbook and JSON hold everything).
 LAYER_ROWS = 50
+LAYER_GROUP_ROWS = 50
 GROUP_ROWS = 300
 LURKER_ROWS = 200
 KEYWORD_GROUPS = 60
@@ -94,24 +95,17 @@ def _labeller(lang: str) -> Callable[..., str]:
     return label
 
 
-def _optional_label(lang: str) -> Callable[[str, str], str]:
-    """A catalogue entry if there is one, else ``fallback`` (for open vocabularies)."""
-
-    def label(key: str, fallback: str) -> str:
-        return i18n.catalogue(lang).get(f"html.{key}") or clean(fallback, 60)
-
-    return label
-
-
 def _sparkline(values: object, width: int = 120, height: int = 28) -> Markup:
     """A tiny inline SVG line of a weekly series (numbers only, so safe to mark up)."""
-    nums = [float(v) if isinstance(v, int | float) else 0.0 for v in (values or [])]  # type: ignore[attr-defined]
+    items = values if isinstance(values, list) else []
+    nums = [float(v) if isinstance(v, int | float) else 0.0 for v in items]
     if len(nums) < 2:
         return Markup("")
     top = max(nums) or 1.0
     step = (width - 4) / (len(nums) - 1)
     pts = " ".join(
-        f"{2 + i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(nums)
+        f"{2 + i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}"
+        for i, v in enumerate(nums)
     )
     last_x, last_y = pts.rsplit(" ", 1)[-1].split(",")
     return Markup(
@@ -182,7 +176,7 @@ def _context(data: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "lang": lang,
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "_": label,
-        "opt_label": _optional_label(lang),
+        "vocab": lambda kind, key: vocab_label(kind, key, lang),
         "d": data,
         "meta": meta,
         "period": period,
@@ -208,6 +202,7 @@ def _context(data: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "sparkline": _sparkline,
         "lookup": lookup,
         "LAYER_ROWS": LAYER_ROWS,
+        "LAYER_GROUP_ROWS": LAYER_GROUP_ROWS,
         "GROUP_ROWS": GROUP_ROWS,
         "LURKER_ROWS": LURKER_ROWS,
         "css": Markup(_static("report.css")),

@@ -16,16 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from shequn import i18n
-from shequn.report.text import clean, fmt_num, fmt_pct, fmt_ts
+from shequn.report.text import clean, fmt_num, fmt_pct, fmt_ts, vocab_label
 
 __all__ = ["print_summary"]
 
 GROUP_ROWS = 10
 LIST_ROWS = 10
-
-
-def _stage(stage: object, lang: str) -> str:
-    return i18n.catalogue(lang).get(f"html.stage.{stage}") or clean(stage, 20)
 
 
 def _table(title: str, *columns: str, right: tuple[int, ...] = ()) -> Table:
@@ -72,7 +68,10 @@ def print_summary(data: Mapping[str, Any], console: Console, lang: str = "en") -
             risk = bool(h.get("at_risk"))
             table.add_row(
                 Text(clean(h.get("name"), 40) or "?", style="bold red" if risk else ""),
-                Text(_stage(h.get("stage"), lang) + (" ⚠" if risk else ""), style="red" if risk else ""),
+                Text(
+                    vocab_label("stage", h.get("stage"), lang) + (" ⚠" if risk else ""),
+                    style="red" if risk else "",
+                ),
                 fmt_num(h.get("score"), 0),
                 Text("; ".join(clean(r, 80) for r in (h.get("reasons") or [])[:2])),
             )
@@ -97,9 +96,15 @@ def print_summary(data: Mapping[str, Any], console: Console, lang: str = "en") -
     kols = list(data.get("kols") or [])
     if kols:
         table = _table(
-            s("kols"), "#", s("col.member"), s("col.score"), s("col.reach"), s("col.messages"),
-            s("col.reasons"), right=(0, 2, 3, 4),
-        )  # fmt: skip
+            s("kols"),
+            "#",
+            s("col.member"),
+            s("col.score"),
+            s("col.reach"),
+            s("col.messages"),
+            s("col.reasons"),
+            right=(0, 2, 3, 4),
+        )
         for i, k in enumerate(kols[:LIST_ROWS], 1):
             table.add_row(
                 str(i),
@@ -113,14 +118,18 @@ def print_summary(data: Mapping[str, Any], console: Console, lang: str = "en") -
 
     buyers = list(data.get("buyers") or [])
     if buyers:
-        table = _table(s("buyers"), "#", s("col.member"), s("col.score"), s("col.signals"), right=(0, 2))
+        table = _table(
+            s("buyers"), "#", s("col.member"), s("col.score"), s("col.signals"), right=(0, 2)
+        )
         for i, b in enumerate(buyers[:LIST_ROWS], 1):
             signals = b.get("signals") or {}
             table.add_row(
                 str(i),
                 Text(clean(b.get("name"), 40) or "?"),
                 fmt_num(b.get("score")),
-                Text(", ".join(f"{clean(k, 30)}×{n}" for k, n in signals.items())),
+                Text(
+                    ", ".join(f"{vocab_label('signal', k, lang)}×{n}" for k, n in signals.items())
+                ),
             )
         console.print(table)
 

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["clean", "fmt_num", "fmt_pct", "fmt_ts", "lookup", "parse_ts"]
+from shequn import i18n
+
+__all__ = ["clean", "fmt_num", "fmt_pct", "fmt_ts", "lookup", "parse_ts", "vocab_label"]
 
 # C0 controls except tab and newline, DEL and C1 (ESC starts terminal sequences);
 # bidi embeddings, overrides, isolates and marks; zero-width space / non-joiner,
@@ -101,7 +103,18 @@ def lookup(mapping: object, key: object, default: Any = None) -> Any:
         return default
     if key in mapping:
         return mapping[key]
-    alt = str(key) if not isinstance(key, str) else (int(key) if key.lstrip("-").isdigit() else None)
+    alt = (
+        str(key) if not isinstance(key, str) else (int(key) if key.lstrip("-").isdigit() else None)
+    )
     if alt is not None and alt in mapping:
         return mapping[alt]
     return default
+
+
+def vocab_label(kind: str, key: object, lang: str) -> str:
+    """The catalogue label ``html.{kind}.{key}`` (stage, signal, ...), else the key itself.
+
+    For vocabularies that analytics may extend (a new buying signal in its lexicon):
+    an unknown value shows up as its own name instead of a message id.
+    """
+    return i18n.catalogue(lang).get(f"html.{kind}.{key}") or clean(key, 40)

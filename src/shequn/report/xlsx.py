@@ -18,7 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from shequn import i18n
 from shequn.report.data import to_jsonable
-from shequn.report.text import clean, lookup, parse_ts
+from shequn.report.text import clean, lookup, parse_ts, vocab_label
 
 __all__ = ["write_xlsx"]
 
@@ -227,7 +227,9 @@ def write_xlsx(data: Mapping[str, Any], path: Path, lang: str = "en") -> Path:
                     i,
                     clean(b.get("name"), NAME_CHARS),
                     b.get("score"),
-                    "\n".join(f"{clean(s, 40)} × {n}" for s, n in signals.items()),
+                    "\n".join(
+                        f"{vocab_label('signal', k, lang)} × {n}" for k, n in signals.items()
+                    ),
                     _evidence((b.get("evidence") or [])[:5], group_names),
                 ]
             )
@@ -260,7 +262,11 @@ def write_xlsx(data: Mapping[str, Any], path: Path, lang: str = "en") -> Path:
         groups_by_id = {str(g.get("id")): g for g in data.get("groups") or []}
         health = list(data.get("health") or [])
         seen = {str(x.get("group_id")) for x in health}
-        health += [{"group_id": g.get("id")} for g in data.get("groups") or [] if str(g.get("id")) not in seen]
+        health += [
+            {"group_id": g.get("id")}
+            for g in data.get("groups") or []
+            if str(g.get("id")) not in seen
+        ]
         for x in health:
             g = groups_by_id.get(str(x.get("group_id"))) or {}
             layers = lookup(by_group_layers, x.get("group_id")) or {}
@@ -270,7 +276,7 @@ def write_xlsx(data: Mapping[str, Any], path: Path, lang: str = "en") -> Path:
                     clean(g.get("name") or x.get("name"), NAME_CHARS),
                     clean(g.get("platform"), 32),
                     clean(g.get("platform_id"), NAME_CHARS),
-                    i18n.catalogue(lang).get(f"html.stage.{stage}") or clean(stage, 20),
+                    vocab_label("stage", stage, lang),
                     bool(x.get("at_risk")) if "at_risk" in x else None,
                     x.get("score"),
                     _reasons(x.get("reasons")),
@@ -315,7 +321,11 @@ def write_xlsx(data: Mapping[str, Any], path: Path, lang: str = "en") -> Path:
         sheet = _Sheet(
             book,
             h("sheet.lurkers"),
-            [(h("col.name"), "text", 24), (h("col.group"), "text", 28), (h("col.last_speak"), "dt", 17)],
+            [
+                (h("col.name"), "text", 24),
+                (h("col.group"), "text", 28),
+                (h("col.last_speak"), "dt", 17),
+            ],
         )
         for row in data.get("lurkers") or []:
             sheet.add(

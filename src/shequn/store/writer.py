@@ -100,8 +100,12 @@ class ArchiveWriter:
         )
         self._sql["set_operator"] = f"UPDATE members SET is_operator = TRUE WHERE id = {m}"
         self._sql["set_name"] = f"UPDATE members SET name = {m} WHERE id = {m}"
+        self._sql["latest_name"] = (
+            f"SELECT name, first_ts FROM member_names WHERE member_id = {m} "
+            "AND first_ts IS NOT NULL ORDER BY first_ts DESC LIMIT 1"
+        )
         self._renamed: dict[int, str] = {}
-        self._current_name: dict[int, str] = {}
+        self._current_name: dict[int, tuple[str, float | None]] = {}
         self._groups: dict[tuple[str, str], int] = {}
         self._members: dict[tuple[str, str], int] = {}
         self._seen: dict[tuple[str, str, str, bool], int] = {}
@@ -158,8 +162,15 @@ class ArchiveWriter:
         if ref.name and (mid, ref.name) not in self._names:
             self._names.add((mid, ref.name))
             self._buf["member_names"].append((mid, ref.name, ts))
-            if self._current_name.get(mid) != ref.name:  # the latest name shown wins
-                self._current_name[mid] = ref.name
+            # The name shown most recently wins, by event time, not by arrival order:
+            # importers may send a join (with an old nickname) after later messages.
+            cur_name, cur_ts = self._current_name.get(mid, ("", None))
+            newer = ts is not None and (cur_ts is None or ts >= cur_ts)
+            if ref.name == cur_name:
+                if cur_ts is None:
+                    self._current_name[mid] = (cur_name, ts)
+            elif newer or not cur_name:
+                self._current_name[mid] = (ref.name, ts)
                 self._renamed[mid] = ref.name
         if ref.is_operator and mid not in self._operators:
             self._operators.add(mid)
@@ -173,7 +184,11 @@ class ArchiveWriter:
             self._sql["find_member"], (platform, ref.platform_id)
         ).first()
         if row is not None:
-            return int(row[0])
+            mid = int(row[0])
+            latest = self.conn.exec_driver_sql(self._sql["latest_name"], (mid,)).first()
+            if latest is not None:
+                self._current_name[mid] = (latest[0], latest[1])
+            return mid
         self.stats.members += 1
         self.conn.exec_driver_sql(
             self._sql["add_member"],
@@ -183,7 +198,7 @@ class ArchiveWriter:
             self._sql["find_member"], (platform, ref.platform_id)
         ).first()
         assert found is not None
-        self._current_name[int(found[0])] = ref.name or ref.platform_id
+        self._current_name[int(found[0])] = (ref.name or ref.platform_id, None)
         return int(found[0])
 
     def _gid(self, platform: str, group: str) -> int:
@@ -200,7 +215,7 @@ class ArchiveWriter:
         elif type(ev) is MemberJoined:
             self._membership(ev, "join", ev.inviter, ev.method.value)
         elif type(ev) is MemberLeft:
-            action = "kick" if ev.removed_by is not None else "leave"
+            action = "kick" if ev.kicked or ev.removed_by is not None else "leave"
             self._membership(ev, action, ev.removed_by, "unknown")
         elif type(ev) is ReactionAdded:
             gid = self._gid(ev.platform, ev.group_id)
