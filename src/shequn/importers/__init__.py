@@ -75,7 +75,7 @@ def detect(path: Path) -> type[Importer]:
     for name in _REGISTRY:
         try:
             cls = get(name)
-        except ModuleNotFoundError:  # a format not built yet must not break the others
+        except ImportError:  # one broken or missing format must not break the others
             continue
         if cls.sniff(path, head):
             return cls

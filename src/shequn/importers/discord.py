@@ -35,7 +35,7 @@ from shequn.events import (
     MessagePosted,
     ReactionAdded,
 )
-from shequn.importers.base import ImportFormatError, Source
+from shequn.importers.base import JSON_BUF_SIZE, ImportFormatError, Source
 
 __all__ = ["DiscordImporter"]
 
@@ -102,7 +102,8 @@ class _Channel:
         content = m.get("content") or ""
         if not isinstance(content, str):
             raise ValueError("content is not a string")
-        mentions = tuple(_ref(u) for u in m.get("mentions") or ())
+        mentioned = (_ref(u) for u in m.get("mentions") or ())
+        mentions = tuple({r.platform_id: r for r in mentioned}.values())
         if mtype not in _CHAT_TYPES:
             yield from self._system(m, mid, ts, mtype, content, mentions)
             return
@@ -198,7 +199,9 @@ class DiscordImporter:
         chan = _Channel(gid)
         f = source.open()
         try:
-            for n, m in enumerate(ijson.items(f, "messages.item", use_float=True)):
+            for n, m in enumerate(
+                ijson.items(f, "messages.item", use_float=True, buf_size=JSON_BUF_SIZE)
+            ):
                 try:
                     if not isinstance(m, dict):
                         raise TypeError("message is not an object")

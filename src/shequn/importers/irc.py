@@ -18,12 +18,15 @@ and each chat line carries only ``[HH:MM]``, read as UTC. Recognised lines::
 ``01:00``, or ``11:59`` by ``00:00``), others a 24-hour one. A time earlier than the
 line before means the clock wrapped: the log moves on by the smallest step that keeps
 time going forward (12 hours while no hour above 12 has been seen, else a day).
-Lines without a time (``===``) take the time of the line before them.
+Lines without a time (``===``) take the time of the line before them. Which half of
+the day a 12-hour log starts in is not knowable; the file's first time is read as is.
 
 **Identity** is the nick, per file: the first nick a person is seen under (lower-cased)
-is their ``platform_id``, a nick change keeps it (:class:`MemberRenamed`), and a nick
-given up by a rename and later taken by someone joining (``ubuntu`` is every live CD's
-default) is a new person.
+is their ``platform_id``, a nick change keeps it (:class:`MemberRenamed`), leaving and
+rejoining under the same nick keeps it, and a nick given up by a rename and later used
+again (``ubuntu`` is every live CD's default) is a new person (``ubuntu~2``). Across
+files the nick is all there is, so one nick is one member. These logs also put a space
+after ``]`` inside nicks (``<Cre[a] tiveEmb[a]>``); it is dropped, as IRC nicks have none.
 
 **Addressing.** ``othernick: text`` or ``othernick, text`` where ``othernick`` is a nick
 seen in the channel mentions that member and replies to their latest message (or the
@@ -69,16 +72,18 @@ _SAY = re.compile(_TIME + r"<(?P<nick>[^>]+)>(?: (?P<text>.*))?$")
 _ACTION = re.compile(_TIME + r"\s*\* (?P<nick>\S+)(?: (?P<text>.*))?$")
 _NOTICE = re.compile(_TIME + r"-(?P<nick>[^\s:]+):(?P<chan>#\S+)-(?: (?P<text>.*))?$")
 _OUTSIDE = re.compile(_TIME + r"\((?P<nick>[^\s/]+)/(?P<chan>#\S+)\)(?: (?P<text>.*))?$")
-_JOIN = re.compile(r"^=== (\S+) \[[^\]]*\]\s+has joined (#\S+)")
-_LEFT = re.compile(r"^=== (\S+) \[[^\]]*\]\s+has left (#\S+)")
-_QUIT = re.compile(r"^=== (\S+) (?:\[[^\]]*\]\s+)?has quit\b")
-_RENAME = re.compile(r"^=== (\S+) is now known as (\S+)\s*$")
-_KICK = re.compile(r"^=== (\S+) was kicked off (#\S+) by (\S+)")
+_JOIN = re.compile(r"^=== (.+?) +\[.*\] +has joined (#\S+)")
+_LEFT = re.compile(r"^=== (.+?) +\[.*\] +has left (#\S+)")
+_QUIT = re.compile(r"^=== (.+?) +(?:\[.*\] +)?has quit\b")
+_RENAME = re.compile(r"^=== (.+?) is now known as (.+?)\s*$")
+_KICK = re.compile(r"^=== (.+?) was kicked off (#\S+) by (\S+)")
 _MODE = re.compile(r"^=== mode/(#\S+) \[([^\]]*)\]\s+by (\S+)")
 _TIMED = re.compile(_TIME)
 _OLD_ACTION = re.compile(r"^=== (\S+) (.+)$")
+# Hosts may hold brackets too ("[n=[cc] smar@host]"), hence the greedy "\[.*\]" above.
 _CHANNEL_LINE = (_JOIN, _LEFT, _KICK, _MODE, _NOTICE, _OUTSIDE)
 _OPS_GIVEN = re.compile(r"\+(o+) (.+)")
+_NICK_SPACE = re.compile(r"\]\s+")
 
 _ADDRESS = re.compile(r"^([^\s:,]+)[:,](?:\s|$)")
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
@@ -155,7 +160,8 @@ class _Log:
         self.operators: set[str] = set()
         # identity -> its latest messages, each with whom it addressed (newest last)
         self.recent: dict[str, collections.deque[tuple[str, str | None]]] = {}
-        self.seen: dict[int, dict[str, int]] = {}  # minute -> line -> times seen so far
+        # minute -> (its label, line -> times seen so far in that minute)
+        self.seen: dict[int, tuple[str, dict[str, int]]] = {}
         self.minute = 0
 
     # -- identities ---------------------------------------------------------------
@@ -212,16 +218,17 @@ class _Log:
 
     def key(self, line: str) -> str:
         """A stable id for this line: its minute, a hash of it, and its repeat count."""
-        bucket = self.seen.get(self.minute)
-        if bucket is None:
+        entry = self.seen.get(self.minute)
+        if entry is None:
             # Only recent minutes can recur (time moves forward): memory stays bounded.
             for old in [k for k in self.seen if k < self.minute - 2 * _JITTER_MIN]:
                 del self.seen[old]
-            bucket = self.seen[self.minute] = {}
-        occ = bucket.get(line, 0)
-        bucket[line] = occ + 1
+            entry = self.seen[self.minute] = (self.clock.label(self.minute), {})
+        label, counts = entry
+        occ = counts.get(line, 0)
+        counts[line] = occ + 1
         digest = hashlib.blake2b(f"{line}\x00{occ}".encode(), digest_size=8).hexdigest()
-        return f"{self.clock.label(self.minute)}/{digest}"
+        return f"{label}/{digest}"
 
 
 class IrcImporter:
@@ -293,7 +300,7 @@ class IrcImporter:
             return None
         log.minute = log.clock.minute(m["hh"], m["mm"])
         raw_nick = m["nick"].strip()
-        nick = raw_nick.lstrip("@+%&~")
+        nick = _nick(raw_nick)
         if raw_nick.startswith("@"):  # clients that show channel operators with "@"
             log.operators.add(log.who(nick))
         body = (m["text"] or "").rstrip()
@@ -324,24 +331,28 @@ class IrcImporter:
         ts = log.clock.ts(log.minute)
         gid = log.gid
         if m := _JOIN.match(text):
-            pid = log.who(m[1])
-            return [MemberJoined(PLATFORM, gid, log.key(text), ts, log.ref(pid, m[1]))]
+            nick = _nick(m[1])
+            pid = log.who(nick)
+            return [MemberJoined(PLATFORM, gid, log.key(text), ts, log.ref(pid, nick))]
         if m := _LEFT.match(text) or _QUIT.match(text):
-            pid = log.who(m[1])
-            return [MemberLeft(PLATFORM, gid, log.key(text), ts, log.ref(pid, m[1]))]
+            nick = _nick(m[1])
+            pid = log.who(nick)
+            return [MemberLeft(PLATFORM, gid, log.key(text), ts, log.ref(pid, nick))]
         if m := _RENAME.match(text):
-            old, new = m[1], m[2]
+            old, new = _nick(m[1]), _nick(m[2])
             pid = log.rename(old, new)
             ev = MemberRenamed(PLATFORM, gid, log.key(text), ts, log.ref(pid, new), old, new)
             return [ev]
         if m := _KICK.match(text):
-            op = log.who(m[3])
+            nick, op_nick = _nick(m[1]), _nick(m[3])
+            op = log.who(op_nick)
             log.operators.add(op)
-            pid = log.who(m[1])
-            by = log.ref(op, m[3])
-            return [MemberLeft(PLATFORM, gid, log.key(text), ts, log.ref(pid, m[1]), by)]
+            pid = log.who(nick)
+            by = log.ref(op, op_nick)
+            return [MemberLeft(PLATFORM, gid, log.key(text), ts, log.ref(pid, nick), by)]
         if m := _MODE.match(text):
-            op = log.who(m[3])
+            op_nick = _nick(m[3])
+            op = log.who(op_nick)
             log.operators.add(op)
             mode = m[2].strip()
             mentions = []
@@ -350,7 +361,7 @@ class IrcImporter:
                     target = log.who(nick)
                     log.operators.add(target)
                     mentions.append(log.ref(target, nick))
-            sender = log.ref(op, m[3])
+            sender = log.ref(op, op_nick)
             return [
                 MessagePosted(
                     PLATFORM, gid, log.key(text), ts, sender, f"mode {mode}",
@@ -358,8 +369,14 @@ class IrcImporter:
                 )
             ]  # fmt: skip
         if m := _OLD_ACTION.match(text):  # older logs write /me as "=== nick does ..."
-            return [self._message(log, text, ts, m[1], m[2].rstrip(), action=True)]
+            return [self._message(log, text, ts, _nick(m[1]), m[2].rstrip(), action=True)]
         return None
+
+
+def _nick(raw: str) -> str:
+    """A nick as the server knows it: these logs put a space after "]" inside nicks
+    (``<Cre[a] tiveEmb[a]>``), and some clients prefix ``@``/``+`` for op/voice."""
+    return _NICK_SPACE.sub("]", raw.strip()).lstrip("@+%&~")
 
 
 def _held_until_timed(log: _Log, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:

@@ -28,19 +28,21 @@ _ENVELOPE = msgspec.msgpack.Decoder()
 def _child(cls: type[Importer], source: Source, conn: Connection) -> None:
     """Child process: read, encode in batches, report progress, errors and the digest."""
     enc = msgspec.msgpack.Encoder()
-    sent = 0
-    source.on_progress = None
+    progress = [0]  # bytes reported by the importer since the last batch
+
+    def count(n: int) -> None:
+        progress[0] += n
+
+    source.on_progress = count  # whatever the importer reports (zip members too)
     try:
         batch: list[Event] = []
         for ev in cls().read(source):
             batch.append(ev)
             if len(batch) >= _BATCH:
-                pos = sum(r.pos for r in source.readers)
-                conn.send_bytes(enc.encode(("b", pos - sent, enc.encode(batch))))
-                sent = pos
+                conn.send_bytes(enc.encode(("b", progress[0], enc.encode(batch))))
+                progress[0] = 0
                 batch = []
-        pos = sum(r.pos for r in source.readers)
-        conn.send_bytes(enc.encode(("b", pos - sent, enc.encode(batch))))
+        conn.send_bytes(enc.encode(("b", progress[0], enc.encode(batch))))
         conn.send_bytes(enc.encode(("d", source.digest())))
     except ImportFormatError as e:
         conn.send_bytes(

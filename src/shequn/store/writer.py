@@ -111,11 +111,6 @@ class ArchiveWriter:
         self._seen: dict[tuple[str, str, str, bool], int] = {}
         self._names: set[tuple[int, str]] = set()
         self._operators: set[int] = set()
-        if self._renamed:
-            self.conn.exec_driver_sql(
-                self._sql["set_name"], [(name, mid) for mid, name in self._renamed.items()]
-            )
-            self._renamed.clear()
         self._pending = 0
 
     # -- identities -------------------------------------------------------------
