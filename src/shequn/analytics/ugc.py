@@ -1,0 +1,39 @@
+"""Member content against operator content (UGC vs PGC, playbook §7.2).
+
+Speech by staff (operators and bots) is operator content; speech by everyone else
+(including messages without a known sender) is member content. A healthy community
+moves from PGC early to UGC later (playbook §2.3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from shequn.analytics.frame import Frames
+
+__all__ = ["ugc_summary"]
+
+
+def _share(member: int, operator: int) -> float | None:
+    total = member + operator
+    return round(member / total, 4) if total else None
+
+
+def ugc_summary(f: Frames) -> dict[str, Any]:
+    """``member_messages, operator_messages, ugc_share, by_group {group_id: ugc_share}``."""
+    speech = f.messages.filter(pl.col("speech"))
+    per = (
+        speech.group_by("group_id")
+        .agg(pl.col("ugc").sum().alias("member"), (~pl.col("ugc")).sum().alias("operator"))
+        .sort("group_id")
+    )
+    member = int(per["member"].sum()) if per.height else 0
+    operator = int(per["operator"].sum()) if per.height else 0
+    return {
+        "member_messages": member,
+        "operator_messages": operator,
+        "ugc_share": _share(member, operator),
+        "by_group": {str(g): _share(m, o) for g, m, o in per.iter_rows()},
+    }
