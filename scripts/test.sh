@@ -19,15 +19,21 @@ echo "== python environment"
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
-echo "== PostgreSQL (throwaway cluster on 127.0.0.1:54329)"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+PGPORT=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+echo "== PostgreSQL (throwaway cluster on 127.0.0.1:$PGPORT)"
 PGDATA=$(mktemp -d /tmp/shequn-pg.XXXXXX)
 chown postgres "$PGDATA"
-runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -A trust -U postgres -E UTF8 >/dev/null
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w \
-  -o "-p 54329 -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
-trap 'runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PGDATA"' EXIT
-export SHEQUN_TEST_PG_URL="postgresql://postgres@127.0.0.1:54329/postgres"
+pg() { (cd / && runuser -u postgres -- "$@"); }
+pg "$PGBIN/initdb" -D "$PGDATA" -A trust -U postgres -E UTF8 >/dev/null
+trap 'pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PGDATA"' EXIT
+if ! pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -o "-p $PGPORT -k /tmp \
+    -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null; then
+  cat "$PGDATA/server.log"
+  exit 1
+fi
+export SHEQUN_TEST_PG_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
 
 echo "== ruff"
 .venv/bin/ruff check src tests bench
