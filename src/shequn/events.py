@@ -79,7 +79,7 @@ class MemberRef(msgspec.Struct, frozen=True, gc=False):
     is_operator: bool = False
 
 
-class GroupSeen(msgspec.Struct, frozen=True, gc=False, tag=True):
+class GroupSeen(msgspec.Struct, frozen=True, gc=False):
     """A group (chat, channel, room) and its name as of ``ts``."""
 
     platform: str
@@ -89,7 +89,7 @@ class GroupSeen(msgspec.Struct, frozen=True, gc=False, tag=True):
     kind: str = ""
 
 
-class MessagePosted(msgspec.Struct, frozen=True, gc=False, tag=True):
+class MessagePosted(msgspec.Struct, frozen=True, gc=False):
     platform: str
     group_id: str
     message_id: str
@@ -103,7 +103,7 @@ class MessagePosted(msgspec.Struct, frozen=True, gc=False, tag=True):
     edited: bool = False
 
 
-class MemberJoined(msgspec.Struct, frozen=True, gc=False, tag=True):
+class MemberJoined(msgspec.Struct, frozen=True, gc=False):
     platform: str
     group_id: str
     event_id: str
@@ -113,7 +113,7 @@ class MemberJoined(msgspec.Struct, frozen=True, gc=False, tag=True):
     method: JoinMethod = JoinMethod.UNKNOWN
 
 
-class MemberLeft(msgspec.Struct, frozen=True, gc=False, tag=True):
+class MemberLeft(msgspec.Struct, frozen=True, gc=False):
     platform: str
     group_id: str
     event_id: str
@@ -123,7 +123,7 @@ class MemberLeft(msgspec.Struct, frozen=True, gc=False, tag=True):
     kicked: bool = False  # removed by an admin, even when the source does not say who
 
 
-class ReactionAdded(msgspec.Struct, frozen=True, gc=False, tag=True):
+class ReactionAdded(msgspec.Struct, frozen=True, gc=False):
     platform: str
     group_id: str
     message_id: str
@@ -132,7 +132,7 @@ class ReactionAdded(msgspec.Struct, frozen=True, gc=False, tag=True):
     member: MemberRef | None = None  # exporters often give only a count
 
 
-class MemberRenamed(msgspec.Struct, frozen=True, gc=False, tag=True):
+class MemberRenamed(msgspec.Struct, frozen=True, gc=False):
     """A member's display name (or IRC nick) changed; the identity stays."""
 
     platform: str

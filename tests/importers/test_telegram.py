@@ -236,32 +236,3 @@ def test_huge_message_is_cut_not_fatal(store: Store, tmp_path: Path) -> None:
     with store.engine.connect() as conn:
         longest = conn.execute(select(func.max(func.length(schema.messages.c.text)))).scalar_one()
     assert longest == 64 * 1024
-
-
-@pytest.mark.parametrize("parallel", [False, True])
-def test_worker_process_gives_the_same_archive(
-    store: Store, data_dir: Path, tmp_path: Path, parallel: bool
-) -> None:
-    path = data_dir / "chatlogs" / "telegram_exports" / "pujangga-kode-2.json"
-    result = import_file(store, path, parallel=parallel)
-    assert result.stats.messages == _independent([path])["messages"]
-    assert result.sha256 is not None and len(result.sha256) == 64
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(schema.messages.c.platform_id, schema.messages.c.text).order_by(
-                schema.messages.c.platform_id
-            )
-        ).all()
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    assert len(rows) == len(raw["messages"])
-
-
-def test_worker_process_reports_bad_input_like_inline(store: Store, tmp_path: Path) -> None:
-    bad = json.loads(json.dumps(SERVICE_EXPORT))
-    bad["messages"][4].pop("date")
-    bad["messages"][4].pop("date_unixtime")
-    path = tmp_path / "result.json"
-    path.write_text(json.dumps(bad), encoding="utf-8")
-    with pytest.raises(ImportFormatError, match=r"result.json: message id=5"):
-        import_file(store, path, parallel=True)
-    assert _count(store, schema.messages) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,11 +11,8 @@ from sqlalchemy import update
 
 from shequn import importers
 from shequn.importers.base import DEFAULT_LOCAL_TZ, ImportFormatError, Source
-from shequn.importers.parallel import read_in_child
 from shequn.store import Store, schema
 from shequn.store.writer import ArchiveWriter, WriteStats
-
-_PARALLEL_FROM = 8 * 1024 * 1024  # below this, starting a worker costs more than it saves
 
 
 @dataclass(slots=True)
@@ -36,14 +32,11 @@ def import_file(
     tz: str = DEFAULT_LOCAL_TZ,
     group_name: str | None = None,
     on_progress: Callable[[int], None] | None = None,
-    parallel: bool | None = None,
 ) -> ImportResult:
     """Import ``path`` in one transaction; on any error nothing of it stays in the archive.
 
     The attempt is logged in ``imports`` either way (a failed one with its error), so
     operators can see what was tried. Raises :class:`ImportFormatError` for bad input.
-    ``parallel`` parses in a child process while this one writes (default: when the
-    machine has more than one core and the file is larger than 8 MiB).
     """
     path = Path(path)
     if fmt is None:
@@ -56,8 +49,6 @@ def import_file(
                 path, f"unknown format {fmt!r}", expected=", ".join(importers.available())
             ) from None
     source = Source(path=path, tz=tz, group_name=group_name, on_progress=on_progress)
-    if parallel is None:
-        parallel = (os.cpu_count() or 1) > 1 and source.size() > _PARALLEL_FROM
     started = time.time()
     with store.engine.begin() as conn:
         import_id = conn.execute(
@@ -69,8 +60,7 @@ def import_file(
         with store.engine.begin() as conn:
             writer = ArchiveWriter(conn, import_id=import_id)
             try:
-                events = read_in_child(cls, source) if parallel else cls().read(source)
-                stats = writer.add_all(events)
+                stats = writer.add_all(cls().read(source))
             finally:
                 source.close()
             conn.execute(

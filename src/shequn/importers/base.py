@@ -113,7 +113,6 @@ class Source:
     group_name: str | None = None  # override when the export does not name the group
     on_progress: Callable[[int], None] | None = None
     readers: list[CountingReader] = field(default_factory=list)
-    child_digest: str | None = None  # set when a worker process did the reading
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -147,8 +146,6 @@ class Source:
 
     def digest(self) -> str | None:
         """SHA-256 of what was read when one file was read whole, else ``None``."""
-        if self.child_digest is not None:
-            return self.child_digest
         if len(self.readers) == 1:
             return self.readers[0].sha256.hexdigest()
         return None
