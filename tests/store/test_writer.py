@@ -107,3 +107,24 @@ def test_latest_name_is_by_event_time_not_arrival(store: Store) -> None:
     with store.engine.connect() as conn:
         name = conn.execute(select(schema.members.c.name)).scalar_one()
     assert name == "新名字"
+
+
+def test_nul_characters_are_dropped_on_every_backend(store: Store) -> None:
+    evil = MemberRef("u\x00x", "na\x00me")
+    with store.engine.begin() as conn:
+        ArchiveWriter(conn).add_all(
+            [
+                MessagePosted("qq", "g1", "m1", 1.0, evil, "a\x00b"),
+                MessagePosted("qq", "g1", "m2", 2.0, MemberRef("u\x00x", "re\x00named"), "c"),
+            ]
+        )
+    with store.engine.connect() as conn:
+        texts = (
+            conn.execute(select(schema.messages.c.text).order_by(schema.messages.c.ts))
+            .scalars()
+            .all()
+        )
+        names = set(conn.execute(select(schema.member_names.c.name)).scalars())
+        name = conn.execute(select(schema.members.c.name)).scalar_one()
+    assert texts == ["ab", "c"]
+    assert names == {"name", "renamed"} and name == "renamed"

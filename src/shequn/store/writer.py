@@ -121,6 +121,7 @@ class ArchiveWriter:
         gid = self._groups.get(key)
         if gid is not None:
             return gid
+        platform_id, name = platform_id.replace("\x00", ""), name.replace("\x00", "")
         t = schema.groups
         row = self.conn.execute(
             select(t.c.id, t.c.name).where(t.c.platform == platform, t.c.platform_id == platform_id)
@@ -157,7 +158,7 @@ class ArchiveWriter:
             self._members[ident] = mid
         if ref.name and (mid, ref.name) not in self._names:
             self._names.add((mid, ref.name))
-            self._buf["member_names"].append((mid, ref.name, ts))
+            self._buf["member_names"].append((mid, ref.name.replace("\x00", ""), ts))
             # The name shown most recently wins, by event time, not by arrival order:
             # importers may send a join (with an old nickname) after later messages.
             cur_name, cur_ts = self._current_name.get(mid, ("", None))
@@ -167,7 +168,7 @@ class ArchiveWriter:
                     self._current_name[mid] = (cur_name, ts)
             elif newer or not cur_name:
                 self._current_name[mid] = (ref.name, ts)
-                self._renamed[mid] = ref.name
+                self._renamed[mid] = ref.name.replace("\x00", "")
         if ref.is_operator and mid not in self._operators:
             self._operators.add(mid)
             self._cursor.execute(self._sql["set_operator"], (mid,))
@@ -178,16 +179,15 @@ class ArchiveWriter:
         # thousands of members, and SQLAlchemy's ~40 µs per statement made member
         # lookups a quarter of a 1M-message import.
         cur = self._cursor
-        name = ref.name or ref.platform_id
-        cur.execute(
-            self._sql["add_member"], (platform, ref.platform_id, name, ref.is_bot, ref.is_operator)
-        )
+        pid = ref.platform_id.replace("\x00", "")  # PostgreSQL refuses NUL in text
+        name = (ref.name or pid).replace("\x00", "")
+        cur.execute(self._sql["add_member"], (platform, pid, name, ref.is_bot, ref.is_operator))
         row = cur.fetchone()
         if row is not None:  # new
             self.stats.members += 1
             self._current_name[int(row[0])] = (name, None)
             return int(row[0])
-        cur.execute(self._sql["find_member"], (platform, ref.platform_id))
+        cur.execute(self._sql["find_member"], (platform, pid))
         found = cur.fetchone()
         assert found is not None, "member vanished inside the import transaction"
         mid = int(found[0])
@@ -231,29 +231,51 @@ class ArchiveWriter:
             self.flush()
 
     def add_all(self, events: Iterable[Event]) -> WriteStats:
+        """Write all ``events`` (messages take a shortcut past :meth:`add`)."""
+        message, add, stats = self._message, self.add, self.stats
         for ev in events:
-            self.add(ev)
+            if type(ev) is MessagePosted:
+                stats.events += 1
+                message(ev)
+                self._pending += 1
+                if self._pending >= _FLUSH_AT:
+                    self.flush()
+            else:
+                add(ev)
         self.flush()
         return self.stats
 
     def _message(self, ev: MessagePosted) -> None:
-        gid = self._gid(ev.platform, ev.group_id)
-        mid = self.member_id(ev.platform, ev.sender, ev.ts) if ev.sender is not None else None
+        # The hot path of every import: identities come from the per-writer caches
+        # inline (a tuple and a dict lookup each), the slow paths only on a miss.
+        platform = ev.platform
+        gid = self._groups.get((platform, ev.group_id))
+        if gid is None:
+            gid = self.group_id(platform, ev.group_id)
+        sender = ev.sender
+        mid: int | None = None
+        if sender is not None:
+            mid = self._seen.get((platform, sender.platform_id, sender.name, sender.is_operator))
+            if mid is None:
+                mid = self.member_id(platform, sender, ev.ts)
         text = ev.text
         if len(text) > MAX_TEXT:
             text = text[:MAX_TEXT]
             self.stats.truncated += 1
-        kind = ev.kind.value
+        if "\x00" in text:  # PostgreSQL refuses NUL in text; it never carries meaning
+            text = text.replace("\x00", "")
+        kind = ev.kind._value_
         by_kind = self.stats.by_kind
         by_kind[kind] = by_kind.get(kind, 0) + 1
+        mentions = ev.mentions
         self._buf["messages"].append(
             (gid, ev.message_id, mid, ev.ts, kind, text, ev.reply_to, ev.forwarded, ev.edited,
-             min(len(ev.mentions), 32767), self.import_id)
+             min(len(mentions), 32767), self.import_id)
         )  # fmt: skip
-        if ev.mentions:
+        if mentions:
             buf = self._buf["mentions"]
-            for ref in ev.mentions:
-                buf.append((gid, ev.message_id, self.member_id(ev.platform, ref)))
+            for ref in mentions:
+                buf.append((gid, ev.message_id, self.member_id(platform, ref)))
 
     def _membership(
         self, ev: MemberJoined | MemberLeft, action: str, actor: MemberRef | None, method: str
