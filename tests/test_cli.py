@@ -71,7 +71,7 @@ def test_bad_input_names_the_file_exits_nonzero_and_keeps_nothing(
     res = shequn("import", "--db", str(db), str(cut), str(notes))
     assert res.returncode == 1
     err = " ".join(res.stderr.split())
-    assert "cut.json" in err and "byte" in err and "nothing from this file was kept" in err
+    assert "cut.json:" in err and "broken JSON" in err and "nothing from this file was kept" in err
     assert "notes.txt" in err and "not a chat export" in err
     assert _messages(db) == 0
 

@@ -46,7 +46,12 @@ def test_real_sample_is_detected(data_dir: Path) -> None:
     assert importers.detect(path) is TelegramImporter
 
 
-def test_real_exports_import_with_independent_counts(store: Store, data_dir: Path) -> None:
+@pytest.mark.parametrize("streamed", [False, True])
+def test_real_exports_import_with_independent_counts(
+    store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    if streamed:
+        monkeypatch.setattr("shequn.importers.telegram.WHOLE_FILE_MAX", 0)
     paths = sorted((data_dir / "chatlogs" / "telegram_exports").glob("*.json"))
     assert len(paths) >= 5
     for p in paths:
@@ -179,15 +184,21 @@ def test_whole_account_export(store: Store, data_dir: Path, tmp_path: Path) -> N
     assert per_group == {str(a["id"]): len(a["messages"]), "42": len(SERVICE_EXPORT["messages"])}
 
 
+@pytest.mark.parametrize("streamed", [False, True])
 def test_truncated_json_is_rejected_and_nothing_kept(
-    store: Store, data_dir: Path, tmp_path: Path
+    store: Store, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed: bool
 ) -> None:
+    if streamed:  # the path a file larger than WHOLE_FILE_MAX takes
+        monkeypatch.setattr("shequn.importers.telegram.WHOLE_FILE_MAX", 0)
     raw = (data_dir / "chatlogs" / "telegram_exports" / "coorporate-speak.json").read_bytes()
+    cut = raw[: len(raw) * 2 // 3]
     path = tmp_path / "cut.json"
-    path.write_bytes(raw[: len(raw) * 2 // 3])
+    path.write_bytes(cut)
     with pytest.raises(ImportFormatError) as err:
         import_file(store, path)
-    assert "cut.json" in str(err.value) and "byte" in str(err.value)
+    lines = cut.count(b"\n") + 1
+    where = "cut.json (byte" if streamed else f"cut.json:{lines}:"
+    assert where in str(err.value)
     assert _count(store, schema.messages) == 0
     with store.engine.connect() as conn:
         status = conn.execute(select(schema.imports.c.status)).scalars().all()

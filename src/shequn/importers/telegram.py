@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import ijson
+import orjson
 
 from shequn.events import (
     Event,
@@ -33,9 +34,11 @@ from shequn.events import (
     MessagePosted,
     ReactionAdded,
 )
-from shequn.importers.base import JSON_BUF_SIZE, ImportFormatError, Source
+from shequn.importers.base import JSON_BUF_SIZE, CountingReader, ImportFormatError, Source
 
 PLATFORM = "telegram"
+#: Single-chat exports up to this size are parsed whole (see ``_messages``).
+WHOLE_FILE_MAX = 32 * 1024 * 1024
 
 _MEDIA_KIND = {
     "sticker": MessageKind.STICKER,
@@ -224,7 +227,7 @@ class TelegramImporter:
                     PLATFORM, chat.gid, source.group_name or str(head.get("name") or chat.gid),
                     kind=str(head.get("type", "")),
                 )  # fmt: skip
-                for m in ijson.items(f, "messages.item", use_float=True, buf_size=JSON_BUF_SIZE):
+                for m in self._messages(f, path):
                     yield from self._guarded(chat, m, path)
                 yield from chat.finish()
             else:
@@ -235,6 +238,28 @@ class TelegramImporter:
             ) from None
         finally:
             f.close()
+
+    @staticmethod
+    def _messages(f: CountingReader, path: Path) -> Iterable[Any]:
+        """The ``messages`` array: parsed whole when small, streamed when large.
+
+        orjson parses twice as fast as ijson's streaming, and a file up to
+        :data:`WHOLE_FILE_MAX` costs at most a few hundred MB as Python objects; past
+        that, streaming keeps memory flat however large the export.
+        """
+        if path.stat().st_size > WHOLE_FILE_MAX:
+            return ijson.items(f, "messages.item", use_float=True, buf_size=JSON_BUF_SIZE)
+        raw = f.read()
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise ImportFormatError(
+                path, f"broken JSON: {e.msg}", line=e.lineno, expected="a complete Telegram export"
+            ) from None
+        messages = doc.get("messages") if isinstance(doc, dict) else None
+        if not isinstance(messages, list):
+            raise ImportFormatError(path, "no messages list", expected='a "messages": [...] array')
+        return messages
 
     @staticmethod
     def _guarded(chat: _Chat, m: Any, path: Path) -> list[Event]:
