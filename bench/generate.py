@@ -81,13 +81,16 @@ def generate_group(
         t = max(t, join_at[s] + 60)
         is_ad = rng.random() < 0.02
         text = rng.choice(ads if is_ad else chat)
+        # Telegram Desktop always writes text_entities beside text (plain runs included)
         m: dict[str, object] = {"id": mid, "type": "message", "date_unixtime": str(t),
-                                "from": f"m{sender}", "from_id": f"user{sender}", "text": text}  # fmt: skip
+                                "from": f"m{sender}", "from_id": f"user{sender}", "text": text,
+                                "text_entities": [{"type": "plain", "text": text}]}  # fmt: skip
         if mid > first_regular + 5 and rng.random() < 0.33:
             m["reply_to_message_id"] = mid - 1 - int(rng.expovariate(0.3))
         if rng.random() < 0.03:
             m["media_type"] = "sticker"
             m["text"] = ""
+            m["text_entities"] = []
         msgs.append(m)
     for i in rng.sample(range(n_members), n_members // 10):  # some leave
         mid += 1

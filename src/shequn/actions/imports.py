@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import update
 
 from shequn import importers
+from shequn.gcpause import paused_gc
 from shequn.importers.base import DEFAULT_LOCAL_TZ, ImportFormatError, Source
 from shequn.store import Store, schema
 from shequn.store.writer import ArchiveWriter, WriteStats
@@ -60,7 +61,8 @@ def import_file(
         with store.engine.begin() as conn:
             writer = ArchiveWriter(conn, import_id=import_id)
             try:
-                stats = writer.add_all(cls().read(source))
+                with paused_gc():
+                    stats = writer.add_all(cls().read(source))
             finally:
                 source.close()
             conn.execute(

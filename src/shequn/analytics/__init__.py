@@ -31,7 +31,6 @@ take about 4.5 s and 0.7 GB on two cores.
 
 from __future__ import annotations
 
-import gc
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +53,7 @@ from shequn.analytics import (
 )
 from shequn.analytics.frame import Frames, iso, load
 from shequn.analytics.settings import AnalyticsSettings, field_docs
+from shequn.gcpause import paused_gc
 from shequn.store import Store
 
 __all__ = ["REPORT_KEYS", "AnalyticsSettings", "Frames", "analyse", "load"]
@@ -90,11 +90,7 @@ def analyse(
     s = settings or AnalyticsSettings()
     ZoneInfo(s.tz)  # fail early on a bad zone name
     lang = "zh" if lang.lower().startswith("zh") else "en"
-    # Millions of short-lived rows and records, none of them cyclic: the cyclic
-    # collector would rescan the growing heap again and again (a third of the time).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         f = load(store, now=_epoch(now), tz=s.tz)
         # jieba is pure Python; Polars releases the GIL, so keywords overlap the rest.
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -102,9 +98,6 @@ def analyse(
             kw_future = pool.submit(keywords.keywords, sample, s)
             report = _assemble(f, s, top=top, lang=lang)
             report["keywords"] = kw_future.result()
-    finally:
-        if was_enabled:
-            gc.enable()
     return {k: report[k] for k in REPORT_KEYS}
 
 

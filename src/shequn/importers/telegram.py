@@ -37,8 +37,9 @@ from shequn.events import (
 from shequn.importers.base import JSON_BUF_SIZE, CountingReader, ImportFormatError, Source
 
 PLATFORM = "telegram"
-#: Single-chat exports up to this size are parsed whole (see ``_messages``).
-WHOLE_FILE_MAX = 32 * 1024 * 1024
+#: Single-chat exports up to this size are parsed whole (see ``_messages``): as Python
+#: objects a file costs about 5x its size, so 64 MiB stays near 350 MB of RSS.
+WHOLE_FILE_MAX = 64 * 1024 * 1024
 
 _MEDIA_KIND = {
     "sticker": MessageKind.STICKER,
@@ -105,9 +106,13 @@ class _Chat:
         if m.get("type") == "service":
             return list(self._service(m))
         mid = str(m["id"])
-        ts = self.ts(m)
-        sender = self.ref(m.get("from"), m.get("from_id"))
-        text = _flatten(m.get("text", ""))
+        unix = m.get("date_unixtime")
+        ts = float(unix) if unix is not None else self.ts(m)
+        frm, fid = m.get("from"), m.get("from_id")
+        sender = self.refs.get((frm, fid, False)) or self.ref(frm, fid)
+        text = m.get("text", "")
+        if type(text) is not str:
+            text = _flatten(text)
         media = m.get("media_type")
         if media is not None:
             kind = _MEDIA_KIND.get(media, MessageKind.FILE)
@@ -124,13 +129,16 @@ class _Chat:
             kind = MessageKind.FILE
         else:
             kind = MessageKind.TEXT
-        mentions: list[MemberRef] = []
+        mentions: tuple[MemberRef, ...] = ()
         entities = m.get("text_entities")
         if entities:
             for ent in entities:
                 etype = ent.get("type")
+                if etype == "plain":
+                    continue
                 if etype == "mention_name" and ent.get("user_id") is not None:
-                    mentions.append(MemberRef(f"user{ent['user_id']}", str(ent.get("text", ""))))
+                    who = MemberRef(f"user{ent['user_id']}", str(ent.get("text", "")))
+                    mentions = (*mentions, who)
                 elif etype in _LINK_ENTITIES and kind is MessageKind.TEXT:
                     kind = MessageKind.LINK
         reply = m.get("reply_to_message_id")
@@ -144,7 +152,7 @@ class _Chat:
                 text,
                 kind,
                 str(reply) if reply is not None else None,
-                tuple(mentions),
+                mentions,
                 "forwarded_from" in m,
                 "edited" in m,
             )
@@ -227,8 +235,13 @@ class TelegramImporter:
                     PLATFORM, chat.gid, source.group_name or str(head.get("name") or chat.gid),
                     kind=str(head.get("type", "")),
                 )  # fmt: skip
+                convert = chat.convert
                 for m in self._messages(f, path):
-                    yield from self._guarded(chat, m, path)
+                    try:
+                        events = convert(m)
+                    except (KeyError, TypeError, ValueError, AttributeError) as e:
+                        raise _unparsable(chat, m, path, e) from None
+                    yield from events
                 yield from chat.finish()
             else:
                 yield from self._account(f, path, tz)
@@ -266,12 +279,7 @@ class TelegramImporter:
         try:
             return chat.convert(m)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
-            mid = m.get("id") if isinstance(m, dict) else None
-            raise ImportFormatError(
-                path,
-                f"message id={mid} in chat {chat.gid} does not parse ({type(e).__name__}: {e})",
-                expected="Telegram message fields id, type, date/date_unixtime",
-            ) from None
+            raise _unparsable(chat, m, path, e) from None
 
     @staticmethod
     def _head_meta(path: Path) -> dict[str, Any] | None:
@@ -303,6 +311,15 @@ class TelegramImporter:
             elif chat_prefix == "end" and chat is not None:
                 yield from chat.finish()
                 chat = None
+
+
+def _unparsable(chat: _Chat, m: Any, path: Path, e: Exception) -> ImportFormatError:
+    mid = m.get("id") if isinstance(m, dict) else None
+    return ImportFormatError(
+        path,
+        f"message id={mid} in chat {chat.gid} does not parse ({type(e).__name__}: {e})",
+        expected="Telegram message fields id, type, date/date_unixtime",
+    )
 
 
 def _chat_items(events: Iterable[tuple[str, str, Any]]) -> Iterator[tuple[str, Any]]:
