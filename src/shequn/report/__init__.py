@@ -15,7 +15,7 @@ from rich.markup import escape
 from sqlalchemy import select
 
 from shequn.i18n import t
-from shequn.report.data import to_jsonable, write_json
+from shequn.report.data import write_json
 from shequn.report.html import render_html, write_html
 from shequn.report.summary import print_summary
 from shequn.report.xlsx import write_xlsx
@@ -62,7 +62,7 @@ def run_report(
     from shequn.analytics import analyse
 
     with console.status(t("report.computing", lang=lang)):
-        data = to_jsonable(analyse(store, top=top, lang=lang))
+        data = analyse(store, top=top, lang=lang)  # each writer normalises what it needs
     if not (data.get("messages") or {}).get("total"):
         console.print(f"[yellow]{escape(t('report.empty', lang=lang))}[/yellow]")
         return 1
