@@ -1,0 +1,1 @@
+"""Built-in features, each a package registered as a plugin would be."""

@@ -1,0 +1,1 @@
+"""Platform adapters: raw updates in, internal events out; actions through one port."""

@@ -1,0 +1,124 @@
+"""The one narrow port through which shequn acts on a chat platform.
+
+Features never import an adapter: they call a :class:`Platform` and look at its
+``capabilities`` first. Where a platform cannot do something by API (a WeCom
+customer group cannot kick), the caller turns the action into a task for a human
+rather than doing nothing; :class:`Unsupported` is raised if it forgets to check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["Call", "Capability", "FakePlatform", "Platform", "PlatformError", "Unsupported"]
+
+
+class Capability(StrEnum):
+    SEND = "send"
+    REPLY = "reply"
+    DELETE = "delete"  # recall / redact a message
+    MUTE = "mute"  # for a duration; 0 seconds lifts it
+    KICK = "kick"
+    BAN = "ban"  # kick and keep out; unban lifts it
+    SET_CARD = "set_card"  # member card / nickname in the group
+    APPROVE_JOIN = "approve_join"  # approve or deny a join request
+
+
+class Unsupported(RuntimeError):
+    """The platform cannot do this by API; make it a human task instead."""
+
+
+class PlatformError(RuntimeError):
+    """The platform refused or failed (HTTP error, rate limit, permission)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@runtime_checkable
+class Platform(Protocol):
+    """What an adapter offers the engine. Ids are the platform's own strings."""
+
+    name: str
+    capabilities: frozenset[Capability]
+
+    async def send(self, group_id: str, text: str, *, reply_to: str | None = None) -> str:
+        """Post ``text`` (as a reply when ``reply_to``); the new message's id."""
+
+    async def delete(self, group_id: str, message_id: str, *, reason: str = "") -> None: ...
+
+    async def mute(self, group_id: str, member_id: str, seconds: int) -> None: ...
+
+    async def kick(
+        self, group_id: str, member_id: str, *, ban: bool = False, reason: str = ""
+    ) -> None: ...
+
+    async def unban(self, group_id: str, member_id: str) -> None: ...
+
+    async def set_card(self, group_id: str, member_id: str, card: str) -> None: ...
+
+    async def approve_join(
+        self, group_id: str, request_id: str, approve: bool, reason: str = ""
+    ) -> None: ...
+
+
+@dataclass(slots=True)
+class Call:
+    name: str
+    args: dict[str, Any]
+
+
+@dataclass
+class FakePlatform:
+    """Records every call; for unit tests at the edges and for dry runs.
+
+    Not the only test of any feature: adapters are tested against real servers or
+    real captured payloads.
+    """
+
+    name: str = "fake"
+    capabilities: frozenset[Capability] = frozenset(Capability)
+    calls: list[Call] = field(default_factory=list)
+    _next_id: int = 0
+
+    def _record(self, cap: Capability, name: str, **args: Any) -> None:
+        if cap not in self.capabilities:
+            raise Unsupported(f"{self.name} cannot {cap.value}")
+        self.calls.append(Call(name, args))
+
+    async def send(self, group_id: str, text: str, *, reply_to: str | None = None) -> str:
+        self._record(Capability.REPLY if reply_to else Capability.SEND, "send",
+                     group_id=group_id, text=text, reply_to=reply_to)  # fmt: skip
+        self._next_id += 1
+        return f"fake-{self._next_id}"
+
+    async def delete(self, group_id: str, message_id: str, *, reason: str = "") -> None:
+        self._record(Capability.DELETE, "delete", group_id=group_id, message_id=message_id)
+
+    async def mute(self, group_id: str, member_id: str, seconds: int) -> None:
+        self._record(
+            Capability.MUTE, "mute", group_id=group_id, member_id=member_id, seconds=seconds
+        )
+
+    async def kick(
+        self, group_id: str, member_id: str, *, ban: bool = False, reason: str = ""
+    ) -> None:
+        self._record(Capability.BAN if ban else Capability.KICK, "kick",
+                     group_id=group_id, member_id=member_id, ban=ban)  # fmt: skip
+
+    async def unban(self, group_id: str, member_id: str) -> None:
+        self._record(Capability.BAN, "unban", group_id=group_id, member_id=member_id)
+
+    async def set_card(self, group_id: str, member_id: str, card: str) -> None:
+        self._record(
+            Capability.SET_CARD, "set_card", group_id=group_id, member_id=member_id, card=card
+        )
+
+    async def approve_join(
+        self, group_id: str, request_id: str, approve: bool, reason: str = ""
+    ) -> None:
+        self._record(Capability.APPROVE_JOIN, "approve_join",
+                     group_id=group_id, request_id=request_id, approve=approve)  # fmt: skip
