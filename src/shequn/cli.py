@@ -5,6 +5,7 @@ from ``argv`` first; every command then goes through :mod:`shequn.actions` or th
 analytics API, never around them.
 """
 
+import importlib
 import sys
 from functools import partial
 from pathlib import Path
@@ -190,7 +191,19 @@ def build_app() -> typer.Typer:
         if code:
             raise typer.Exit(code)
 
+    for module in _COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:  # a command's own missing dependency must show
+                raise
+            continue
+        mod.register(app)
     return app
+
+
+#: Commands that live with their feature; each module has ``register(app)``.
+_COMMAND_MODULES = ("shequn.commands.moderate", "shequn.commands.bot")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "Event",
     "GroupSeen",
     "JoinMethod",
+    "JoinRequested",
     "MemberJoined",
     "MemberLeft",
     "MemberRef",
@@ -144,7 +145,26 @@ class MemberRenamed(msgspec.Struct, frozen=True, gc=False):
     new_name: str
 
 
-Event = MessagePosted | MemberJoined | MemberLeft | ReactionAdded | MemberRenamed | GroupSeen
+class JoinRequested(msgspec.Struct, frozen=True, gc=False):
+    """A live platform asks whether ``member`` may join (approval-gated groups)."""
+
+    platform: str
+    group_id: str
+    request_id: str
+    ts: float
+    member: MemberRef
+    answer: str = ""  # what the applicant wrote in the request, if anything
+
+
+Event = (
+    MessagePosted
+    | MemberJoined
+    | MemberLeft
+    | ReactionAdded
+    | MemberRenamed
+    | GroupSeen
+    | JoinRequested
+)
 
 
 def to_datetime(ts: float) -> datetime:

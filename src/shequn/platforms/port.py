@@ -8,11 +8,23 @@ rather than doing nothing; :class:`Unsupported` is raised if it forgets to check
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Call", "Capability", "FakePlatform", "Platform", "PlatformError", "Unsupported"]
+from shequn.events import Event
+
+__all__ = [
+    "Adapter",
+    "Call",
+    "Capability",
+    "EventHandler",
+    "FakePlatform",
+    "Platform",
+    "PlatformError",
+    "Unsupported",
+]
 
 
 class Capability(StrEnum):
@@ -63,6 +75,22 @@ class Platform(Protocol):
     async def approve_join(
         self, group_id: str, request_id: str, approve: bool, reason: str = ""
     ) -> None: ...
+
+
+#: What an adapter calls for every event it receives; it returns once the event is
+#: persisted, so an adapter may then acknowledge it to the platform (at-least-once
+#: delivery; the engine dedupes by event id for exactly-once effects).
+EventHandler = Callable[[Event, "Platform"], Awaitable[None]]
+
+
+@runtime_checkable
+class Adapter(Platform, Protocol):
+    """A connected bot account on one platform: a Platform that also receives events."""
+
+    async def start(self, handle: EventHandler) -> None:
+        """Connect and deliver events to ``handle`` until :meth:`stop` is called."""
+
+    async def stop(self) -> None: ...
 
 
 @dataclass(slots=True)

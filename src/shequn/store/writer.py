@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 from shequn.events import (
     Event,
     GroupSeen,
+    JoinRequested,
     MemberJoined,
     MemberLeft,
     MemberRef,
@@ -224,6 +225,8 @@ class ArchiveWriter:
         elif type(ev) is GroupSeen:
             self.group_id(ev.platform, ev.group_id, ev.name, ev.kind)
             return
+        elif type(ev) is JoinRequested:
+            return  # a request is not membership; the join that follows is recorded
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(f"not an archive event: {ev!r}")
         self._pending += 1

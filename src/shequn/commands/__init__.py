@@ -1,0 +1,1 @@
+"""CLI commands that belong to a feature; each module exposes ``register(app)``."""
