@@ -78,7 +78,7 @@ def ad_flags(f: Frames, s: AnalyticsSettings) -> pl.Series:
                 & (
                     pl.col("kind").is_in(list(s.ad_kinds))
                     | pl.col("text").str.contains(CONTACT)
-                    | pl.col("row").is_in(rows)
+                    | pl.col("row").is_in(rows.implode())
                 )
             ).alias("ad")
         )

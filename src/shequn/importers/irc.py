@@ -80,6 +80,7 @@ _KICK = re.compile(r"^=== (.+?) was kicked off (#\S+) by (\S+)")
 _MODE = re.compile(r"^=== mode/(#\S+) \[([^\]]*)\]\s+by (\S+)")
 _TIMED = re.compile(_TIME)
 _OLD_ACTION = re.compile(r"^=== (\S+) (.+)$")
+_SERVER_NOTICES = ("=== netjoined:", "=== netsplit:")
 # Hosts may hold brackets too ("[n=[cc] smar@host]"), hence the greedy "\[.*\]" above.
 _CHANNEL_LINE = (_JOIN, _LEFT, _KICK, _MODE, _NOTICE, _OUTSIDE)
 _OPS_GIVEN = re.compile(r"\+(o+) (.+)")
@@ -368,6 +369,9 @@ class IrcImporter:
                     MessageKind.SYSTEM, mentions=tuple(mentions),
                 )
             ]  # fmt: skip
+        if text.startswith(_SERVER_NOTICES):  # the server's, not a member's ("netjoined:")
+            body = text[4:].strip()
+            return [MessagePosted(PLATFORM, gid, log.key(text), ts, None, body, MessageKind.SYSTEM)]
         if m := _OLD_ACTION.match(text):  # older logs write /me as "=== nick does ..."
             return [self._message(log, text, ts, _nick(m[1]), m[2].rstrip(), action=True)]
         return None
