@@ -36,8 +36,8 @@ fi
 export SHEQUN_TEST_PG_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
 
 echo "== ruff"
-.venv/bin/ruff check src tests bench
-.venv/bin/ruff format --check src tests bench
+.venv/bin/ruff check src tests bench scripts
+.venv/bin/ruff format --check src tests bench scripts
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"

@@ -44,12 +44,17 @@ def _write(store: Store) -> ArchiveWriter:
     return w
 
 
+#: The tables the writer fills (schema.py also holds the bot engine's tables).
+_ARCHIVE = ("groups", "members", "member_names", "messages", "mentions",
+            "membership_events", "reactions", "renames")  # fmt: skip
+
+
 def _counts(store: Store) -> dict[str, int]:
     with store.engine.connect() as conn:
         return {
             t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
             for t in schema.metadata.sorted_tables
-            if t.name != "imports"
+            if t.name in _ARCHIVE
         }
 
 

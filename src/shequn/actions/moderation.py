@@ -1,0 +1,474 @@
+"""Bot actions: the outbox of platform calls, strikes, undo, appeals, alerts, human tasks.
+
+Every platform call the engine decides is first a ``bot_actions`` row (``planned``),
+written in the transaction that made the decision, and only then carried out and
+marked ``done``. A crash between the two leaves a planned row that
+:func:`carry_out` retries after the restart: the decision is never lost and never
+taken twice. (The call itself may repeat if the crash falls between the platform's
+answer and the ``done`` mark; mute, kick, unban and delete are idempotent on the
+platforms we drive, a repeated warning is the accepted worst case.)
+
+Where the platform lacks the capability the row becomes ``human_task`` and a
+``human_tasks`` row tells a person what to do: a policy is never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from shequn.platforms.port import Capability, Platform, PlatformError, Unsupported
+from shequn.store import Store, schema
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "SUGGESTIONS",
+    "active_strikes",
+    "add_human_task",
+    "add_strike",
+    "appeal",
+    "carry_out",
+    "plan",
+    "raise_alert",
+    "undo",
+]
+
+log = logging.getLogger(__name__)
+
+#: A call that keeps failing (rate limits, lost permission) goes to a human after this.
+MAX_ATTEMPTS = 5
+
+_CAPS: dict[str, Capability] = {
+    "send": Capability.SEND,
+    "delete": Capability.DELETE,
+    "mute": Capability.MUTE,
+    "kick": Capability.KICK,
+    "ban": Capability.BAN,
+    "unban": Capability.BAN,
+    "approve_join": Capability.APPROVE_JOIN,
+}
+
+_TODO = {
+    "send": "post this message / 发送消息",
+    "delete": "delete the message / 撤回消息",
+    "mute": "mute the member / 禁言",
+    "kick": "remove the member / 移出群聊",
+    "ban": "remove and block the member / 移出并拉黑",
+    "unban": "lift the block on the member / 解除拉黑",
+    "approve_join": "answer the join request / 处理入群申请",
+}
+
+#: Prepared responses (预案) for each alert kind: (Chinese, English).
+SUGGESTIONS: dict[str, tuple[str, str]] = {
+    "uncertain": (
+        "机器人拿不准这条消息是否违规，请人工查看后决定保留或处理。",
+        "The bot is unsure whether this message breaks the rules; please review it.",
+    ),
+    "question": (
+        "有成员提问还没有人回答：请及时回复，或引导到精华帖/FAQ。",
+        "A member's question is still unanswered: reply, or point them to the FAQ.",
+    ),
+    "quarrel": (
+        "两位成员正在争吵：请私聊双方降温，并在群里提醒大家友善交流、对事不对人。",
+        "Two members are quarrelling: message both privately to calm things down and "
+        "remind the group to stay civil.",
+    ),
+    "failed": (
+        "机器人多次执行失败，请人工处理。",
+        "The bot failed repeatedly; please do it by hand.",
+    ),
+}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _insert(conn: Connection, table: Any, **values: Any) -> int:
+    return int(conn.execute(table.insert().values(**values)).inserted_primary_key[0])  # type: ignore[index]
+
+
+def add_human_task(
+    conn: Connection,
+    *,
+    platform: str,
+    group_id: str,
+    kind: str,
+    text: str,
+    now: float,
+    member_id: str | None = None,
+    action_id: int | None = None,
+) -> int:
+    return _insert(
+        conn,
+        schema.human_tasks,
+        platform=platform,
+        group_id=group_id,
+        member_id=member_id,
+        kind=kind,
+        text=text,
+        action_id=action_id,
+        status="open",
+        created_at=now,
+    )
+
+
+def _task_text(kind: str, member_id: str | None, params: dict[str, Any], reason: str) -> str:
+    parts = [_TODO.get(kind, kind)]
+    if member_id:
+        parts.append(f"member={member_id}")
+    if kind == "mute":
+        parts.append(f"seconds={params.get('seconds', 0)}")
+    for k in ("message_id", "text"):
+        if params.get(k):
+            parts.append(f"{k}={params[k]}")
+    if reason:
+        parts.append(f"reason={reason}")
+    return "; ".join(parts)
+
+
+def plan(
+    conn: Connection,
+    platform: Platform,
+    *,
+    group_id: str,
+    kind: str,
+    now: float,
+    member_id: str | None = None,
+    params: dict[str, Any] | None = None,
+    reason: str = "",
+    evidence: dict[str, Any] | None = None,
+    event_key: str | None = None,
+    strike_id: int | None = None,
+    undo_of: int | None = None,
+    operator: str | None = None,
+) -> int:
+    """Write the audit row for one platform call (or a human task where it cannot call)."""
+    params = params or {}
+    cap = _CAPS[kind]
+    if kind == "send" and params.get("reply_to"):
+        cap = Capability.REPLY
+    status = "planned" if cap in platform.capabilities else "human_task"
+    aid = _insert(
+        conn,
+        schema.bot_actions,
+        platform=platform.name,
+        group_id=group_id,
+        member_id=member_id,
+        kind=kind,
+        params=_dumps(params),
+        reason=reason,
+        evidence=_dumps(evidence or {}),
+        status=status,
+        attempts=0,
+        event_key=event_key,
+        strike_id=strike_id,
+        undo_of=undo_of,
+        operator=operator,
+        created_at=now,
+    )
+    if status == "human_task":
+        add_human_task(
+            conn,
+            platform=platform.name,
+            group_id=group_id,
+            member_id=member_id,
+            kind=kind,
+            text=_task_text(kind, member_id, params, reason),
+            now=now,
+            action_id=aid,
+        )
+    return aid
+
+
+async def _call(platform: Platform, kind: str, row: Any, params: dict[str, Any]) -> None:
+    g, m = row.group_id, row.member_id
+    if kind == "send":
+        await platform.send(g, params["text"], reply_to=params.get("reply_to"))
+    elif kind == "delete":
+        await platform.delete(g, params["message_id"], reason=row.reason)
+    elif kind == "mute":
+        await platform.mute(g, m, int(params.get("seconds", 0)))
+    elif kind in ("kick", "ban"):
+        await platform.kick(g, m, ban=kind == "ban", reason=row.reason)
+    elif kind == "unban":
+        await platform.unban(g, m)
+    elif kind == "approve_join":
+        await platform.approve_join(g, params["request_id"], bool(params["approve"]))
+    else:  # pragma: no cover - plan() only writes the kinds above
+        raise ValueError(f"unknown action kind {kind!r}")
+
+
+async def carry_out(
+    store: Store, platform: Platform, *, now: float, ids: Iterable[int] | None = None
+) -> int:
+    """Do the planned calls for ``platform`` (all of them, or ``ids``), oldest first.
+
+    Returns how many were done. Failures stay planned for the next attempt; after
+    :data:`MAX_ATTEMPTS` they become ``failed`` with a human task.
+    """
+    t = schema.bot_actions
+    q = select(t).where(t.c.platform == platform.name, t.c.status == "planned").order_by(t.c.id)
+    if ids is not None:
+        wanted = list(ids)
+        if not wanted:
+            return 0
+        q = q.where(t.c.id.in_(wanted))
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    done = 0
+    for row in rows:
+        params = json.loads(row.params)
+        try:
+            await _call(platform, row.kind, row, params)
+        except Unsupported as e:
+            with store.engine.begin() as conn:
+                conn.execute(
+                    update(t).where(t.c.id == row.id).values(status="human_task", error=str(e))
+                )
+                add_human_task(
+                    conn,
+                    platform=row.platform,
+                    group_id=row.group_id,
+                    member_id=row.member_id,
+                    kind=row.kind,
+                    text=_task_text(row.kind, row.member_id, params, row.reason),
+                    now=now,
+                    action_id=row.id,
+                )
+            continue
+        except Exception as e:  # PlatformError and anything an adapter lets slip
+            if not isinstance(e, PlatformError):
+                log.exception("action %s (%s) raised", row.id, row.kind)
+            attempts = row.attempts + 1
+            failed = attempts >= MAX_ATTEMPTS
+            with store.engine.begin() as conn:
+                conn.execute(
+                    update(t)
+                    .where(t.c.id == row.id)
+                    .values(
+                        attempts=attempts,
+                        error=str(e)[:2000],
+                        status="failed" if failed else "planned",
+                    )
+                )
+                if failed:
+                    add_human_task(
+                        conn,
+                        platform=row.platform,
+                        group_id=row.group_id,
+                        member_id=row.member_id,
+                        kind=row.kind,
+                        now=now,
+                        action_id=row.id,
+                        text=f"{SUGGESTIONS['failed'][1]} "
+                        + _task_text(row.kind, row.member_id, params, row.reason),
+                    )
+            continue
+        with store.engine.begin() as conn:
+            conn.execute(
+                update(t)
+                .where(t.c.id == row.id)
+                .values(status="done", done_at=now, attempts=row.attempts + 1, error=None)
+            )
+        done += 1
+    return done
+
+
+# -- strikes -----------------------------------------------------------------------
+
+
+def active_strikes(
+    conn: Connection, platform: str, group_id: str, member_id: str, now: float
+) -> int:
+    s = schema.strikes
+    q = select(func.count()).where(
+        s.c.platform == platform,
+        s.c.group_id == group_id,
+        s.c.member_id == member_id,
+        s.c.status == "active",
+        s.c.expires_at > now,
+    )
+    return int(conn.execute(q).scalar_one())
+
+
+def add_strike(
+    conn: Connection,
+    *,
+    platform: str,
+    group_id: str,
+    member_id: str,
+    rule: str,
+    message_id: str | None,
+    evidence: dict[str, Any],
+    now: float,
+    ttl_days: float,
+) -> int:
+    return _insert(
+        conn,
+        schema.strikes,
+        platform=platform,
+        group_id=group_id,
+        member_id=member_id,
+        rule=rule,
+        message_id=message_id,
+        evidence=_dumps(evidence),
+        created_at=now,
+        expires_at=now + ttl_days * 86400,
+        status="active",
+    )
+
+
+async def undo(
+    store: Store, platform: Platform, audit_id: int, operator: str, *, now: float
+) -> list[int]:
+    """Reverse action ``audit_id``: unmute, unban, and take its strike back; all audited.
+
+    Returns the ids of the new audit rows. A warning or a deleted message cannot be
+    taken back on the platform; undoing them still removes the strike.
+    """
+    t, s = schema.bot_actions, schema.strikes
+    new: list[int] = []
+    with store.engine.begin() as conn:
+        row = conn.execute(select(t).where(t.c.id == audit_id)).first()
+        if row is None:
+            raise LookupError(f"no action {audit_id}")
+        if row.status == "undone":
+            raise ValueError(f"action {audit_id} is already undone")
+        if row.undo_of is not None:
+            raise ValueError(f"action {audit_id} is itself an undo")
+        common = dict(
+            group_id=row.group_id,
+            member_id=row.member_id,
+            now=now,
+            reason="undo",
+            undo_of=audit_id,
+            operator=operator,
+            strike_id=row.strike_id,
+        )
+        if row.kind == "mute":
+            new.append(plan(conn, platform, kind="mute", params={"seconds": 0}, **common))
+        elif row.kind in ("kick", "ban"):
+            new.append(plan(conn, platform, kind="unban", **common))
+        revoked = (
+            row.strike_id is not None
+            and conn.execute(
+                update(s)
+                .where(s.c.id == row.strike_id, s.c.status == "active")
+                .values(status="revoked", revoked_by=operator, revoked_at=now)
+            ).rowcount
+        )
+        if revoked:
+            new.append(
+                _insert(
+                    conn,
+                    t,
+                    platform=platform.name,
+                    group_id=row.group_id,
+                    member_id=row.member_id,
+                    kind="strike_removed",
+                    params=_dumps({}),
+                    reason="undo",
+                    evidence=_dumps({"strike_id": row.strike_id}),
+                    status="done",
+                    attempts=0,
+                    strike_id=row.strike_id,
+                    undo_of=audit_id,
+                    operator=operator,
+                    created_at=now,
+                    done_at=now,
+                )
+            )
+        conn.execute(update(t).where(t.c.id == audit_id).values(status="undone"))
+    await carry_out(store, platform, now=now, ids=new)
+    return new
+
+
+def appeal(store: Store, strike_id: int, text: str, *, now: float) -> int:
+    """A member contests strike ``strike_id`` (申诉): an appeal row and a human task."""
+    s = schema.strikes
+    with store.engine.begin() as conn:
+        strike = conn.execute(select(s).where(s.c.id == strike_id)).first()
+        if strike is None:
+            raise LookupError(f"no strike {strike_id}")
+        aid = _insert(
+            conn, schema.appeals, strike_id=strike_id, text=text, status="open", created_at=now
+        )
+        add_human_task(
+            conn,
+            platform=strike.platform,
+            group_id=strike.group_id,
+            member_id=strike.member_id,
+            kind="appeal",
+            now=now,
+            text=f"appeal {aid} against strike {strike_id} ({strike.rule}) / 申诉: {text}",
+        )
+    return aid
+
+
+def raise_alert(
+    conn: Connection,
+    *,
+    platform: str,
+    group_id: str,
+    kind: str,
+    now: float,
+    member_id: str | None = None,
+    message_ids: Iterable[str] = (),
+    detail: str = "",
+) -> int:
+    """An early warning to humans (人工预警) with the context and a prepared response."""
+    zh, en = SUGGESTIONS[kind]
+    return _insert(
+        conn,
+        schema.alerts,
+        platform=platform,
+        group_id=group_id,
+        member_id=member_id,
+        kind=kind,
+        message_ids=_dumps(list(message_ids)),
+        detail=detail,
+        suggestion_zh=zh,
+        suggestion_en=en,
+        status="open",
+        created_at=now,
+    )
+
+
+def lift_expired_mutes(conn: Connection, platforms: dict[str, Platform], now: float) -> list[int]:
+    """Plan the unmute of every timed mute whose time is up; returns the new audit ids.
+
+    Some platforms end a mute by themselves (Telegram's until_date, QQ's duration),
+    others only know muted / not muted (Matrix power levels): lifting it here works
+    for both, since unmuting an already free member changes nothing. The mute's row
+    is marked ``lifted`` so it is lifted once.
+    """
+    t = schema.bot_actions
+    new: list[int] = []
+    rows = conn.execute(
+        # strike mutes only: the entry gate lifts or escalates its own mutes
+        select(t).where(
+            t.c.kind == "mute",
+            t.c.status == "done",
+            t.c.done_at.is_not(None),
+            t.c.reason.like("strike%"),
+        )
+    ).all()
+    for row in rows:
+        seconds = int(json.loads(row.params or "{}").get("seconds", 0))
+        platform = platforms.get(row.platform)
+        if seconds <= 0 or platform is None or row.done_at + seconds > now:
+            continue
+        new.append(
+            plan(
+                conn, platform, group_id=row.group_id, member_id=row.member_id, kind="mute",
+                params={"seconds": 0}, reason="mute.expired", now=now,
+                evidence={"lifts": row.id}, strike_id=row.strike_id,
+            )
+        )  # fmt: skip
+        conn.execute(update(t).where(t.c.id == row.id).values(status="lifted"))
+    return new

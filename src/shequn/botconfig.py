@@ -1,0 +1,273 @@
+"""Settings of the live bot: per-group policy and the ``shequn.toml`` file it comes from.
+
+``GroupSettings`` is what the pipeline asks for each event's group. A group starts
+from a template (``default``, ``strict-commercial``, ``relaxed-learning``) and
+overrides single keys, so a working group's settings can be cloned to new groups
+(复制). Secrets never live in the file: an account names the environment variable
+that holds its token (``token_env``). Every validation error names the key at fault.
+See ``examples/shequn.toml`` for each key, documented.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shequn.features.gate import MODES, GateSettings, QuizQuestion
+from shequn.features.strikes import DEFAULT_LADDER, STRICT_LADDER, Step
+
+__all__ = [
+    "TEMPLATES",
+    "AccountConfig",
+    "BotConfig",
+    "ConfigError",
+    "GroupSettings",
+    "load_config",
+    "parse_config",
+]
+
+
+class ConfigError(ValueError):
+    """A bad ``shequn.toml``; ``key`` is the dotted path of the offending key."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSettings:
+    """How the bot treats one group. Defaults are the ``default`` template."""
+
+    language: str = "zh"
+    ladder: tuple[Step, ...] = DEFAULT_LADDER
+    ladder_by_rule: Mapping[str, tuple[Step, ...]] = field(default_factory=dict)
+    strike_days: float = 30.0
+    act_threshold: float = 0.8  # a verdict at or above this score is acted on
+    act_labels: frozenset[str] = frozenset({"ad", "spam", "abuse", "sensitive"})
+    exempt: frozenset[str] = frozenset()  # admins and trusted members (platform ids)
+    allow: tuple[str, ...] = ()  # per-group allowlist handed to moderation
+    gate: GateSettings = field(default_factory=GateSettings)
+    question_minutes: float = 30.0  # unanswered this long -> alert; 0 turns it off
+    quarrel_window: float = 120.0  # seconds in which a back-and-forth counts
+    quarrel_messages: int = 4  # alternating messages between two members, >= 2 abusive
+
+
+TEMPLATES: dict[str, GroupSettings] = {
+    "default": GroupSettings(),
+    # Ads are the business risk; newcomers solve a captcha; staff react fast.
+    "strict-commercial": GroupSettings(
+        ladder=STRICT_LADDER,
+        strike_days=90.0,
+        act_threshold=0.7,
+        gate=GateSettings(mode="captcha", time_limit=180),
+        question_minutes=15.0,
+    ),
+    # Learners: act only on clear cases, open door, patient with questions.
+    "relaxed-learning": GroupSettings(
+        ladder=(Step("warn"), Step("warn"), Step("mute", 600), Step("mute", 3600), Step("kick")),
+        strike_days=30.0,
+        act_threshold=0.9,
+        question_minutes=60.0,
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    platform: str
+    token: str
+    options: dict[str, Any]  # everything else in the account table, for the adapter
+
+
+@dataclass(frozen=True, slots=True)
+class BotConfig:
+    database: str | None
+    tick_seconds: float
+    accounts: dict[str, AccountConfig]
+    groups: dict[tuple[str, str], GroupSettings]
+    default: GroupSettings
+
+    def settings_for(self, platform: str, group_id: str) -> GroupSettings:
+        return self.groups.get((platform, group_id), self.default)
+
+
+# -- parsing -----------------------------------------------------------------------
+
+
+def _typed(key: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise ConfigError(key, f"expected {what}, got {value!r}")
+    if not isinstance(value, kind):
+        raise ConfigError(key, f"expected {what}, got {value!r}")
+    return value
+
+
+def _str_list(key: str, value: Any) -> tuple[str, ...]:
+    _typed(key, value, list, "a list of strings")
+    for i, v in enumerate(value):
+        _typed(f"{key}[{i}]", v, str, "a string")
+    return tuple(value)
+
+
+def _ladder(key: str, value: Any) -> tuple[Step, ...]:
+    """``["warn", "mute:3600", "kick"]``."""
+    steps = _str_list(key, value)
+    if not steps:
+        raise ConfigError(key, "a ladder needs at least one step")
+    out = []
+    for i, raw in enumerate(steps):
+        kind, _, secs = raw.partition(":")
+        try:
+            out.append(Step(kind, int(secs) if secs else 0))  # type: ignore[arg-type]
+        except ValueError as e:
+            raise ConfigError(
+                f"{key}[{i}]", f"{e} (write warn, mute:SECONDS, kick or ban)"
+            ) from None
+    return tuple(out)
+
+
+def _gate(key: str, raw: Any, base: GateSettings) -> GateSettings:
+    _typed(key, raw, dict, "a table")
+    changes: dict[str, Any] = {}
+    for name, value in raw.items():
+        k = f"{key}.{name}"
+        if name == "mode":
+            if value not in MODES:
+                raise ConfigError(k, f"expected one of {', '.join(MODES)}, got {value!r}")
+            changes[name] = value
+        elif name in ("invite_codes",):
+            changes[name] = _str_list(k, value)
+        elif name == "quiz":
+            _typed(k, value, list, "a list of {question, answers} tables")
+            qs = []
+            for i, q in enumerate(value):
+                _typed(f"{k}[{i}]", q, dict, "a table")
+                if set(q) != {"question", "answers"}:
+                    raise ConfigError(f"{k}[{i}]", "needs exactly the keys question and answers")
+                question = _typed(f"{k}[{i}].question", q["question"], str, "a string")
+                qs.append(QuizQuestion(question, _str_list(f"{k}[{i}].answers", q["answers"])))
+            changes[name] = tuple(qs)
+        elif name in ("count", "pass_mark", "time_limit", "min_layer"):
+            changes[name] = _typed(k, value, int, "an integer")
+        elif name in ("layer_group", "welcome", "name_reminder"):
+            changes[name] = _typed(k, value, str, "a string")
+        elif name == "name_format":
+            try:
+                re.compile(_typed(k, value, str, "a string"))
+            except re.error as e:
+                raise ConfigError(k, f"not a valid regex: {e}") from None
+            changes[name] = value
+        else:
+            raise ConfigError(k, "unknown key")
+    try:
+        return dataclasses.replace(base, **changes)
+    except ValueError as e:
+        raise ConfigError(key, str(e)) from None
+
+
+def _group(key: str, raw: Any) -> tuple[tuple[str, str], GroupSettings]:
+    _typed(key, raw, dict, "a table")
+    for req in ("platform", "id"):
+        if req not in raw:
+            raise ConfigError(f"{key}.{req}", "missing")
+    platform = _typed(f"{key}.platform", raw["platform"], str, "a string")
+    gid = _typed(f"{key}.id", raw["id"], str, "a string")
+    template = _typed(f"{key}.template", raw.get("template", "default"), str, "a string")
+    if template not in TEMPLATES:
+        raise ConfigError(
+            f"{key}.template", f"unknown template {template!r} ({', '.join(TEMPLATES)})"
+        )
+    return (platform, gid), _overrides(key, raw, TEMPLATES[template])
+
+
+def _overrides(key: str, raw: dict[str, Any], base: GroupSettings) -> GroupSettings:
+    changes: dict[str, Any] = {}
+    for name, value in raw.items():
+        k = f"{key}.{name}"
+        if name in ("platform", "id", "template"):
+            continue
+        if name == "language":
+            if value not in ("zh", "en"):
+                raise ConfigError(k, f"expected zh or en, got {value!r}")
+            changes[name] = value
+        elif name == "ladder":
+            changes[name] = _ladder(k, value)
+        elif name == "ladder_by_rule":
+            _typed(k, value, dict, "a table of rule = ladder")
+            changes[name] = {r: _ladder(f"{k}.{r}", v) for r, v in value.items()}
+        elif name in ("strike_days", "act_threshold", "question_minutes", "quarrel_window"):
+            changes[name] = float(_typed(k, value, (int, float), "a number"))
+            if name == "act_threshold" and not 0 <= changes[name] <= 1:
+                raise ConfigError(k, "must be between 0 and 1")
+        elif name == "quarrel_messages":
+            changes[name] = _typed(k, value, int, "an integer")
+        elif name in ("act_labels", "exempt"):
+            changes[name] = frozenset(_str_list(k, value))
+        elif name == "allow":
+            changes[name] = _str_list(k, value)
+        elif name == "gate":
+            changes[name] = _gate(k, value, base.gate)
+        else:
+            raise ConfigError(k, "unknown key")
+    return dataclasses.replace(base, **changes)
+
+
+def _account(key: str, raw: Any, env: Mapping[str, str]) -> AccountConfig:
+    _typed(key, raw, dict, "a table")
+    if "token_env" not in raw:
+        raise ConfigError(
+            f"{key}.token_env", "missing (name the environment variable with the token)"
+        )
+    var = _typed(f"{key}.token_env", raw["token_env"], str, "a string")
+    token = env.get(var)
+    if not token:
+        raise ConfigError(f"{key}.token_env", f"environment variable {var} is not set")
+    if "token" in raw:
+        raise ConfigError(f"{key}.token", "secrets may not be written in the file; use token_env")
+    options = {k: v for k, v in raw.items() if k != "token_env"}
+    return AccountConfig(platform=key.split(".", 1)[1], token=token, options=options)
+
+
+def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> BotConfig:
+    """Validate a parsed TOML document (``env`` defaults to ``os.environ``)."""
+    env = os.environ if env is None else env
+    for top in data:
+        if top not in ("bot", "accounts", "groups", "defaults"):
+            raise ConfigError(top, "unknown key")
+    bot = _typed("bot", data.get("bot", {}), dict, "a table")
+    for name in bot:
+        if name not in ("database", "tick_seconds"):
+            raise ConfigError(f"bot.{name}", "unknown key")
+    database = bot.get("database")
+    if database is not None:
+        _typed("bot.database", database, str, "a string")
+    tick = float(_typed("bot.tick_seconds", bot.get("tick_seconds", 10), (int, float), "a number"))
+    accounts_raw = _typed("accounts", data.get("accounts", {}), dict, "a table")
+    accounts = {p: _account(f"accounts.{p}", raw, env) for p, raw in accounts_raw.items()}
+    defaults_raw = _typed("defaults", data.get("defaults", {}), dict, "a table")
+    template = _typed("defaults.template", defaults_raw.get("template", "default"), str, "a string")
+    if template not in TEMPLATES:
+        raise ConfigError("defaults.template", f"unknown template {template!r}")
+    default = _overrides("defaults", defaults_raw, TEMPLATES[template])
+    groups: dict[tuple[str, str], GroupSettings] = {}
+    for i, raw in enumerate(_typed("groups", data.get("groups", []), list, "an array of tables")):
+        k, settings = _group(f"groups[{i}]", raw)
+        if k in groups:
+            raise ConfigError(f"groups[{i}].id", f"group {k[1]!r} on {k[0]} is listed twice")
+        groups[k] = settings
+    return BotConfig(database, tick, accounts, groups, default)
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> BotConfig:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(path), f"not valid TOML: {e}") from None
+    return parse_config(data, env)

@@ -1,0 +1,181 @@
+"""``shequn bot --config shequn.toml``: run the live bot until Ctrl-C.
+
+Adapters are found by platform name in :data:`ADAPTERS` and imported lazily, so a
+missing optional adapter only matters when a config names it. Account keys other
+than ``token_env`` are passed to the adapter's constructor by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import importlib
+import logging
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from shequn.botconfig import AccountConfig, BotConfig, ConfigError, load_config
+from shequn.events import Event
+from shequn.features.moderation.verdict import Verdict
+from shequn.pipeline import Moderate, Pipeline
+from shequn.platforms.port import Adapter, Platform
+from shequn.store import Store
+
+__all__ = [
+    "ADAPTERS",
+    "AdapterUnavailable",
+    "build_adapter",
+    "moderator_callable",
+    "register",
+    "run_bot",
+]
+
+log = logging.getLogger(__name__)
+
+#: platform name -> ("module:Class", the constructor argument that takes the token)
+ADAPTERS: dict[str, tuple[str, str]] = {
+    "matrix": ("shequn.platforms.matrix:MatrixAdapter", "access_token"),
+    "telegram": ("shequn.platforms.telegram:TelegramAdapter", "token"),
+    "onebot": ("shequn.platforms.onebot:OneBotAdapter", "access_token"),
+}
+
+
+class AdapterUnavailable(RuntimeError):
+    """No adapter for a platform, or its module cannot be imported here."""
+
+
+def build_adapter(account: AccountConfig) -> Adapter:
+    if account.platform not in ADAPTERS:
+        raise AdapterUnavailable(
+            f"accounts.{account.platform}: no adapter for this platform "
+            f"(known: {', '.join(sorted(ADAPTERS))})"
+        )
+    target, token_arg = ADAPTERS[account.platform]
+    module, _, cls_name = target.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), cls_name)
+    except (ImportError, AttributeError) as e:
+        raise AdapterUnavailable(
+            f"accounts.{account.platform}: the adapter {target} cannot be loaded ({e})"
+        ) from None
+    try:
+        adapter: Adapter = cls(**{token_arg: account.token}, **account.options)
+    except TypeError as e:
+        raise AdapterUnavailable(f"accounts.{account.platform}: {e}") from None
+    return adapter
+
+
+_DOMAIN = re.compile(r"^(?:[\w-]+\.)+[a-z]{2,}$", re.I)
+
+
+def moderator_callable(moderator: Any) -> Moderate:
+    """Adapt the real ``Moderator`` to the pipeline's ``moderate(text, kind, mentions)``.
+
+    A group's ``allow`` strings become the Moderator's ``Allowlist``: domain-like
+    entries allow links to that domain, every other entry is an allowed word and handle.
+    """
+    from shequn.features.moderation.settings import Allowlist
+
+    @functools.lru_cache(maxsize=256)
+    def allowlist(items: tuple[str, ...]) -> Allowlist:
+        domains = frozenset(i.lower() for i in items if _DOMAIN.match(i))
+        rest = frozenset(i for i in items if not _DOMAIN.match(i))
+        return Allowlist(domains=domains, handles=rest, words=rest)
+
+    def moderate(text: str, kind: str, mentions: int, allow: tuple[str, ...] = ()) -> Verdict:
+        verdict: Verdict = moderator.check(
+            text, kind=kind, mentions=mentions, allow=allowlist(tuple(allow)) if allow else None
+        )
+        return verdict
+
+    return moderate
+
+
+def _real_moderator() -> Moderate:
+    try:
+        engine = importlib.import_module("shequn.features.moderation.engine")
+    except ImportError as e:
+        raise AdapterUnavailable(f"the moderation engine cannot be loaded ({e})") from None
+    return moderator_callable(engine.Moderator())
+
+
+async def run_bot(
+    config: BotConfig,
+    store: Store,
+    adapters: Sequence[Adapter],
+    moderate: Moderate,
+    *,
+    stop: asyncio.Event | None = None,
+    restart_delay: float = 5.0,
+) -> Pipeline:
+    """Feed every adapter into one pipeline and tick it until ``stop`` is set."""
+    stop = stop or asyncio.Event()
+    pipeline = Pipeline(store, moderate, config.settings_for)
+    for adapter in adapters:
+        pipeline.attach(adapter)
+    await pipeline.resume()  # whatever a previous run decided but did not do
+
+    async def handle(event: Event, platform: Platform) -> None:
+        await pipeline.handle(event, platform)
+
+    tasks = {asyncio.create_task(a.start(handle)): a for a in adapters}
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=config.tick_seconds)
+            try:
+                await pipeline.tick()
+            except Exception:
+                log.exception("tick failed")
+            for task, adapter in list(tasks.items()):
+                if task.done() and not stop.is_set():
+                    # An adapter ends when its handler raised (the database went away):
+                    # it redelivers from its last acknowledged event after a pause.
+                    if not task.cancelled() and task.exception() is not None:
+                        log.error("%s stopped", adapter.name, exc_info=task.exception())
+                    del tasks[task]
+                    await asyncio.sleep(restart_delay)
+                    tasks[asyncio.create_task(adapter.start(handle))] = adapter
+    finally:
+        for adapter in adapters:
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return pipeline
+
+
+def register(app: typer.Typer, moderator: Callable[[], Moderate] = _real_moderator) -> None:
+    @app.command("bot", help="Run the live bot from shequn.toml until Ctrl-C / 运行机器人")
+    def bot_cmd(
+        config: Annotated[Path, typer.Option("--config", "-c", help="shequn.toml")] = Path(
+            "shequn.toml"
+        ),
+        db: Annotated[str | None, typer.Option("--db", envvar="SHEQUN_DB")] = None,
+    ) -> None:
+        from shequn.cli import _open, console
+
+        try:
+            cfg = load_config(config)
+            adapters = [build_adapter(a) for a in cfg.accounts.values()]
+            moderate = moderator()
+        except (ConfigError, AdapterUnavailable, OSError) as e:
+            console.print(f"[red]{e}[/red]")
+            raise typer.Exit(2) from None
+        if not adapters:
+            console.print("[red]accounts: no account configured[/red]")
+            raise typer.Exit(2)
+        store = _open(db or cfg.database)
+        logging.basicConfig(level=logging.INFO)
+        try:
+            asyncio.run(run_bot(cfg, store, adapters, moderate))
+        except KeyboardInterrupt:
+            console.print("stopped / 已停止")
+        finally:
+            store.close()

@@ -1,0 +1,199 @@
+"""The moderation engine: detectors + classifier → one :class:`Verdict`.
+
+How a score is made (all weights 0..1):
+
+1. The text (first ``settings.max_chars`` visible characters) is normalised once;
+   hostile input (megabytes, floods of zero-width characters) costs bounded time.
+2. Rule detectors (lexicon, pinyin homophones, links, contacts, selling, message kind,
+   mass mentions) each give reasons; each reason points to a category.
+3. The rule score is the noisy-OR of the reason weights, ``1 - Π(1 - w)``: independent
+   weak signals add up, one strong signal is enough.
+4. When the rules leave the score below ``act_at`` and the classifier is enabled, the
+   trained classifier gives ``p``. If ``p ≥ 0.5`` it joins as one more reason (weight
+   ``p``); if ``p < 0.25`` (confidently normal) the ad/spam rule weights are damped
+   (× ``0.5 + 2p``), so a lone "兼职" or a GitHub link in ordinary chat is not flagged.
+   Texts under ``MIN_CHARS`` characters are not classified.
+5. The label is the category with the highest noisy-OR of its own reasons (classifier
+   evidence counts as ``ad`` for CJK text, ``spam`` otherwise); below ``escalate_at``
+   the verdict is ``ok``, between ``escalate_at`` and ``act_at`` it is uncertain.
+
+Stateful checks (flood, the same text in many groups) belong to the caller; it can use
+:class:`~shequn.features.moderation.fingerprint.TextFingerprint`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from functools import lru_cache
+
+from shequn.features.moderation import detectors
+from shequn.features.moderation.classifier import (
+    MIN_CHARS,
+    Classifier,
+    classifier_input,
+    load_classifier,
+)
+from shequn.features.moderation.lexicon import Lexicon
+from shequn.features.moderation.settings import Allowlist, ModerationSettings
+from shequn.features.moderation.verdict import Label, Reason, Verdict
+from shequn.text import normalize, strip_invisible
+
+__all__ = ["Moderator"]
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_CATEGORY_LABEL: dict[str, Label] = {
+    "ad": "ad",
+    "money": "ad",
+    "spam": "spam",
+    "abuse": "abuse",
+    "sensitive": "sensitive",
+}
+_AD_LIKE = frozenset({"ad", "money", "spam"})
+#: Below this probability the classifier's "normal chat" opinion damps ad/spam rules.
+_CONFIDENT_NORMAL = 0.25
+_DEFAULT_LEXICON: Lexicon | None = None
+
+
+def _default_lexicon() -> Lexicon:
+    global _DEFAULT_LEXICON
+    if _DEFAULT_LEXICON is None:
+        _DEFAULT_LEXICON = Lexicon.build()
+    return _DEFAULT_LEXICON
+
+
+@lru_cache(maxsize=256)
+def _normalised_words(words: frozenset[str]) -> frozenset[str]:
+    """A group's allowed words in the lexicon's matching form."""
+    return frozenset(normalize(w).compact for w in words)
+
+
+def _noisy_or(weights: list[float]) -> float:
+    miss = 1.0
+    for w in weights:
+        miss *= 1.0 - w
+    return 1.0 - miss
+
+
+class Moderator:
+    """Checks messages against one settings profile; build once, call ``check`` often."""
+
+    def __init__(self, settings: ModerationSettings | None = None) -> None:
+        self.settings = settings or ModerationSettings()
+        s = self.settings
+        if s.extra_words or s.replace_default_words:
+            self.lexicon = Lexicon.build(
+                s.extra_words,
+                extra_weight=s.extra_word_weight,
+                include_defaults=not s.replace_default_words,
+            )
+        else:
+            self.lexicon = _default_lexicon()
+        self._classifier: Classifier | bool | None = False  # False: not loaded yet
+
+    @property
+    def classifier(self) -> Classifier | None:
+        """The shipped classifier, loaded on first use (None if disabled or absent)."""
+        if not self.settings.use_classifier:
+            return None
+        if self._classifier is False:
+            self._classifier = load_classifier()
+        return self._classifier  # type: ignore[return-value]
+
+    def rule_hits(
+        self, text: str, *, kind: str = "text", mentions: int = 0, allow: Allowlist | None = None
+    ) -> tuple[str, list[tuple[str, Reason]]]:
+        """The compact normalised text and every rule detector's ``(category, reason)``."""
+        limit = self.settings.max_chars
+        if len(text) > limit:  # a flood of invisible characters must not hide the tail
+            text = strip_invisible(text)
+        norm = normalize(text[:limit])
+        allowed_words = _normalised_words(allow.words) if allow is not None else frozenset()
+        hits = self.lexicon.match(norm.compact, allowed=allowed_words)
+        hits += detectors.links(norm, allow)
+        hits += detectors.contacts(norm, allow)
+        hits += detectors.commerce(norm)
+        hits += detectors.message_kind(kind)
+        hits += detectors.mentions(mentions, at=self.settings.mass_mention_at)
+        return norm.compact, hits
+
+    def check(
+        self,
+        text: str,
+        *,
+        kind: str = "text",
+        mentions: int = 0,
+        allow: Allowlist | None = None,
+        member_id: str | None = None,
+    ) -> Verdict:
+        """The verdict on one message (``kind``: text, card, miniprogram, invite, link…)."""
+        if allow is not None and member_id is not None and member_id in allow.exempt_members:
+            return Verdict(text=text, verdict="ok", score=0.0, reasons=(
+                Reason("exempt", member_id, 0.0),
+            ))  # fmt: skip
+        light, hits = self.rule_hits(text, kind=kind, mentions=mentions, allow=allow)
+        return self._decide(text, light, hits)
+
+    def check_many(self, texts: list[str]) -> list[Verdict]:
+        """Plain text messages in a batch (the classifier runs once for the batch)."""
+        prepared = [self.rule_hits(t) for t in texts]
+        model_inputs = {
+            i: classifier_input(compact)
+            for i, (compact, hits) in enumerate(prepared)
+            if _noisy_or([r.weight for _, r in hits]) < self.settings.act_at
+        }
+        model_inputs = {i: x for i, x in model_inputs.items() if len(x) >= MIN_CHARS}
+        probs: dict[int, float] = {}
+        clf = self.classifier
+        if clf is not None and model_inputs:
+            keys = list(model_inputs)
+            probs = dict(zip(keys, clf.predict([model_inputs[i] for i in keys]), strict=True))
+        return [
+            self._decide(t, compact, hits, prob=probs.get(i, -1.0))
+            for i, (t, (compact, hits)) in enumerate(zip(texts, prepared, strict=True))
+        ]
+
+    def _probability(self, compact: str) -> float:
+        clf = self.classifier
+        if clf is None:
+            return -1.0
+        x = classifier_input(compact)
+        return clf.predict_one(x) if len(x) >= MIN_CHARS else -1.0
+
+    def _decide(
+        self, text: str, compact: str, hits: list[tuple[str, Reason]], prob: float | None = None
+    ) -> Verdict:
+        s = self.settings
+        rule_score = _noisy_or([r.weight for _, r in hits])
+        if rule_score < s.act_at:
+            if prob is None:
+                prob = self._probability(compact)
+            clf = self.classifier
+            if clf is not None and prob >= clf.threshold:
+                category = "ad" if _CJK.search(compact) else "spam"
+                hits = [*hits, (category, Reason("classifier", f"p={prob:.2f}", round(prob, 3)))]
+            elif 0.0 <= prob < _CONFIDENT_NORMAL:
+                # The model is sure this is ordinary chat: soften ad/spam rule evidence
+                # (a lone link or "兼职"); abuse and sensitive words are not its call.
+                damp = 0.5 + 2.0 * prob
+                hits = [
+                    (c, Reason(r.detector, r.detail, round(r.weight * damp, 3)))
+                    if c in _AD_LIKE
+                    else (c, r)
+                    for c, r in hits
+                ]
+        by_category: dict[str, list[float]] = defaultdict(list)
+        for category, reason in hits:
+            by_category[category].append(reason.weight)
+        score = round(_noisy_or([r.weight for _, r in hits]), 4)
+        reasons = tuple(sorted((r for _, r in hits), key=lambda r: -r.weight))
+        if not hits or score < s.escalate_at:
+            return Verdict(text=text, verdict="ok", score=score, reasons=reasons)
+        top = max(by_category, key=lambda c: _noisy_or(by_category[c]))
+        return Verdict(
+            text=text,
+            verdict=_CATEGORY_LABEL.get(top, "spam"),
+            score=score,
+            reasons=reasons,
+            uncertain=score < s.act_at,
+        )

@@ -1,0 +1,468 @@
+"""The per-event pipeline of the live bot, with exactly-once effects.
+
+``handle(event, platform)`` runs, in ONE database transaction:
+
+1. **normalise**: the event's natural key (``msg:<group>:<id>``, ``join:<group>:<id>`` ...);
+2. **record**: claim the key in ``processed_events`` (a redelivered event finds it
+   and stops here) and write the event to the archive with :class:`ArchiveWriter`;
+3. **handlers by priority**: the entry gate (10), moderation (20), the question
+   watch (50) and any registered feature; a handler returning ``True`` stops the
+   rest; each runs in a savepoint and an exception goes to :meth:`on_error` (logged,
+   its writes rolled back) without killing the loop.
+
+Handlers never call the platform: they *plan* calls (``bot_actions`` rows). After the
+commit the pipeline carries them out. A crash before the commit loses nothing (the
+event is redelivered and processed from scratch); a crash after it leaves planned
+rows that :meth:`resume` / :meth:`tick` carry out. That is at-least-once delivery
+with exactly-once decisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from shequn.actions import gate as gate_actions
+from shequn.actions.moderation import (
+    active_strikes,
+    add_strike,
+    carry_out,
+    lift_expired_mutes,
+    plan,
+    raise_alert,
+)
+from shequn.botconfig import GroupSettings
+from shequn.events import (
+    Event,
+    GroupSeen,
+    JoinRequested,
+    MemberJoined,
+    MemberLeft,
+    MemberRenamed,
+    MessageKind,
+    MessagePosted,
+    ReactionAdded,
+)
+from shequn.features.moderation.verdict import Verdict
+from shequn.features.strikes import step_for
+from shequn.features.strikes.escalation import QuarrelWatch, is_abusive, is_question
+from shequn.platforms.port import Platform
+from shequn.store import Store, schema
+from shequn.store.writer import ArchiveWriter
+
+__all__ = ["Context", "Handler", "Moderate", "Pipeline", "event_key"]
+
+log = logging.getLogger(__name__)
+
+#: ``moderate(text, kind, mentions)`` -> Verdict; called with ``allow=`` as a keyword
+#: too when the group has an allowlist (the real ``Moderator.check`` takes one).
+Moderate = Callable[..., Verdict]
+#: A feature handler; return ``True`` to stop the handlers after it.
+Handler = Callable[["Context"], Awaitable[bool | None]]
+
+_LABEL = {
+    "zh": {"ad": "广告", "spam": "垃圾信息", "abuse": "辱骂", "sensitive": "敏感内容"},
+    "en": {"ad": "ads", "spam": "spam", "abuse": "abuse", "sensitive": "sensitive content"},
+}
+_WARN = {
+    "zh": "@{name} 请勿发布{label}，这是第 {n} 次违规，再犯将被禁言或移出。",
+    "en": "@{name} no {label} here please: violation {n}; next time you will be muted or removed.",
+}
+
+
+def event_key(ev: Event) -> str:
+    """The event's natural key within its platform (the dedupe key)."""
+    if isinstance(ev, MessagePosted):
+        key = f"msg:{ev.group_id}:{ev.message_id}" + (f":edit:{ev.ts}" if ev.edited else "")
+    elif isinstance(ev, MemberJoined):
+        key = f"join:{ev.group_id}:{ev.event_id}"
+    elif isinstance(ev, MemberLeft):
+        key = f"leave:{ev.group_id}:{ev.event_id}"
+    elif isinstance(ev, MemberRenamed):
+        key = f"rename:{ev.group_id}:{ev.event_id}"
+    elif isinstance(ev, JoinRequested):
+        key = f"request:{ev.group_id}:{ev.request_id}"
+    elif isinstance(ev, ReactionAdded):
+        who = ev.member.platform_id if ev.member else ""
+        key = f"react:{ev.group_id}:{ev.message_id}:{ev.emoji}:{who}"
+    else:
+        key = f"group:{ev.group_id}:{ev.name}:{ev.ts}"
+    if len(key) > 255:  # keys are ids the platform chose; a very long one is hashed
+        key = key[:190] + ":" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+@dataclass
+class Context:
+    """What a handler sees: the event, its group's settings, the open transaction."""
+
+    conn: Connection
+    platform: Platform
+    event: Event
+    settings: GroupSettings
+    now: float
+    key: str
+    planned: list[int] = field(default_factory=list)
+
+    @property
+    def group_id(self) -> str:
+        return self.event.group_id
+
+    def plan(self, kind: str, **kw: Any) -> int:
+        """Plan one platform call for this event's group (see :func:`actions.moderation.plan`)."""
+        aid = plan(
+            self.conn,
+            self.platform,
+            group_id=self.group_id,
+            kind=kind,
+            now=self.now,
+            event_key=self.key,
+            **kw,
+        )
+        self.planned.append(aid)
+        return aid
+
+
+class Pipeline:
+    """One per bot process; several adapters may feed the same pipeline."""
+
+    def __init__(
+        self,
+        store: Store,
+        moderate: Moderate,
+        settings_for_group: Callable[[str, str], GroupSettings],
+        clock: Callable[[], float] = time.time,
+        *,
+        layer_of: gate_actions.LayerOf | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.moderate = moderate
+        self.settings_for_group = settings_for_group
+        self.clock = clock
+        self.layer_of = layer_of
+        self.rng = rng or random.Random()
+        self._handlers: list[tuple[int, int, str, Handler]] = []
+        self._platforms: dict[str, Platform] = {}
+        self._quarrels = QuarrelWatch()
+        self._outbox = asyncio.Lock()
+        self._db = asyncio.Lock()
+        self.register("gate", self._gate, priority=10)
+        self.register("moderation", self._moderation, priority=20)
+        self.register("questions", self._questions, priority=50)
+
+    # -- public API ---------------------------------------------------------------
+
+    def register(self, name: str, handler: Handler, *, priority: int = 100) -> None:
+        """Add a feature handler; lower priority runs first, ties in registration order."""
+        self._handlers.append((priority, len(self._handlers), name, handler))
+        self._handlers.sort(key=lambda h: (h[0], h[1]))
+
+    def attach(self, platform: Platform) -> None:
+        """Make ``platform`` known to :meth:`tick` and :meth:`resume` before its first event."""
+        self._platforms[platform.name] = platform
+
+    def on_error(self, stage: str, exc: BaseException, event: Event) -> None:
+        """The one error hook: log and carry on with the next handler and event."""
+        log.error("handler %s failed on %s", stage, event_key(event), exc_info=exc)
+
+    async def handle(self, event: Event, platform: Platform) -> bool:
+        """Process one event; ``False`` when it was seen before (nothing done again)."""
+        self.attach(platform)
+        key = event_key(event)
+        now = self.clock()
+        settings = self.settings_for_group(platform.name, event.group_id)
+        # One event transaction at a time: handlers may await while it is open, and a
+        # second writer would block the whole loop on SQLite's lock.
+        async with self._db, self._begin() as conn:
+            if not self._claim(conn, platform.name, event, key, now):
+                return False
+            writer = ArchiveWriter(conn)
+            writer.add(event)
+            writer.flush()
+            ctx = Context(conn, platform, event, settings, now, key)
+            if not isinstance(event, GroupSeen):
+                await self._run_handlers(ctx)
+        await self._carry_out(platform, now, ctx.planned)
+        return True
+
+    async def decide_entry(self, entry_id: int, approve: bool, operator: str) -> list[int]:
+        """A person's decision on a ``manual`` gate entry; the audit rows it planned."""
+        g = schema.gate_entries
+        now = self.clock()
+        with self.store.engine.connect() as conn:
+            row = conn.execute(select(g.c.platform, g.c.group_id).where(g.c.id == entry_id)).first()
+        if row is None:
+            raise LookupError(f"no gate entry {entry_id}")
+        platform = self._platforms[row.platform]
+        settings = self.settings_for_group(row.platform, row.group_id)
+        async with self._db, self._begin() as conn:
+            ids = gate_actions.decide_manual(
+                conn, platform, settings, entry_id, approve, operator, now=now
+            )
+        await self._carry_out(platform, now, ids)
+        return ids
+
+    @contextlib.asynccontextmanager
+    async def _begin(self) -> AsyncIterator[Connection]:
+        with self.store.engine.begin() as conn:
+            yield conn
+
+    async def _carry_out(self, platform: Platform, now: float, ids: list[int] | None) -> int:
+        # One caller at a time: a tick must not pick up a row that handle() is carrying
+        # out right now, or the call would go out twice.
+        async with self._outbox:
+            return await carry_out(self.store, platform, now=now, ids=ids)
+
+    async def resume(self) -> int:
+        """Carry out every planned action left over (after a crash or a failed call)."""
+        now = self.clock()
+        return sum([await self._carry_out(p, now, None) for p in self._platforms.values()])
+
+    async def tick(self, now: float | None = None) -> None:
+        """Periodic work: gate time-outs, unanswered questions, retries of planned calls."""
+        now = self.clock() if now is None else now
+        async with self._db, self._begin() as conn:
+            gate_actions.expire(conn, self._platforms, self.settings_for_group, now)
+            lift_expired_mutes(conn, self._platforms, now)
+            self._old_questions(conn, now)
+        for platform in self._platforms.values():
+            await self._carry_out(platform, now, None)
+
+    # -- stages -------------------------------------------------------------------
+
+    def _claim(self, conn: Connection, platform: str, ev: Event, key: str, now: float) -> bool:
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        ts = getattr(ev, "ts", None) or now
+        stmt = (
+            insert(schema.processed_events)
+            .values(platform=platform, event_key=key, group_id=ev.group_id, ts=ts, processed_at=now)
+            .on_conflict_do_nothing()
+            # rowcount is not reliable here (psycopg reports -1): ask for the row back.
+            .returning(schema.processed_events.c.event_key)
+        )
+        return conn.execute(stmt).first() is not None
+
+    async def _run_handlers(self, ctx: Context) -> None:
+        for _prio, _n, name, handler in list(self._handlers):
+            mark = len(ctx.planned)
+            try:
+                with ctx.conn.begin_nested():
+                    stop = await handler(ctx)
+            except Exception as exc:
+                del ctx.planned[mark:]  # rolled back with the savepoint
+                self.on_error(name, exc, ctx.event)
+                continue
+            if stop:
+                return
+
+    async def _gate(self, ctx: Context) -> bool:
+        ev, s = ctx.event, ctx.settings
+        if isinstance(ev, MemberJoined):
+            if ev.member.is_operator or ev.member.is_bot or ev.member.platform_id in s.exempt:
+                return False
+            ctx.planned += gate_actions.member_joined(
+                ctx.conn,
+                ctx.platform,
+                s,
+                group_id=ev.group_id,
+                member=ev.member,
+                ts=ev.ts,
+                now=ctx.now,
+                rng=self.rng,
+                layer_of=self.layer_of,
+                event_key=ctx.key,
+            )
+            return False
+        if isinstance(ev, MemberLeft):
+            gate_actions.member_left(
+                ctx.conn, ctx.platform.name, ev.group_id, ev.member.platform_id, ctx.now
+            )
+            return False
+        if isinstance(ev, MemberRenamed):
+            ctx.planned += gate_actions.renamed(
+                ctx.conn, ctx.platform, s, ev.group_id, ev.member, ev.new_name, ctx.now, ctx.key
+            )
+            return False
+        if isinstance(ev, JoinRequested):
+            ctx.planned += gate_actions.join_request(
+                ctx.conn,
+                ctx.platform,
+                s,
+                ev,
+                now=ctx.now,
+                layer_of=self.layer_of,
+                event_key=ctx.key,
+            )
+            return True
+        if isinstance(ev, MessagePosted) and ev.sender is not None:
+            entry = gate_actions.pending_entry(
+                ctx.conn, ctx.platform.name, ev.group_id, ev.sender.platform_id
+            )
+            if entry is None:
+                return False
+            ctx.planned += gate_actions.answer(
+                ctx.conn, ctx.platform, s, entry, ev, now=ctx.now, event_key=ctx.key
+            )
+            return True  # an answer to the gate is nobody else's business
+        return False
+
+    async def _moderation(self, ctx: Context) -> bool:
+        ev, s = ctx.event, ctx.settings
+        if not isinstance(ev, MessagePosted) or ev.sender is None:
+            return False
+        sender = ev.sender
+        if sender.is_bot or sender.is_operator or sender.platform_id in s.exempt:
+            return False  # staff and trusted members are not moderated
+        if not ev.text and ev.kind == MessageKind.TEXT:
+            return False
+        extra = {"allow": s.allow} if s.allow else {}
+        verdict = self.moderate(ev.text, ev.kind.value, len(ev.mentions), **extra)
+        quarrel = self._quarrels.feed(
+            (ctx.platform.name, ev.group_id),
+            ev.ts,
+            sender.platform_id,
+            ev.message_id,
+            verdict.verdict == "abuse" or is_abusive(ev.text),
+            window=s.quarrel_window,
+            need=s.quarrel_messages,
+        )
+        if quarrel:
+            raise_alert(
+                ctx.conn,
+                platform=ctx.platform.name,
+                group_id=ev.group_id,
+                kind="quarrel",
+                now=ctx.now,
+                member_id=sender.platform_id,
+                message_ids=quarrel,
+                detail=ev.text[:500],
+            )
+        if verdict.uncertain:
+            raise_alert(
+                ctx.conn,
+                platform=ctx.platform.name,
+                group_id=ev.group_id,
+                kind="uncertain",
+                now=ctx.now,
+                member_id=sender.platform_id,
+                message_ids=[ev.message_id],
+                detail=f"{verdict.verdict} {verdict.score:.2f}: {ev.text[:500]}",
+            )
+            return False
+        rule = verdict.verdict
+        if rule == "ok" or rule not in s.act_labels or verdict.score < s.act_threshold:
+            return False
+        return self._strike(ctx, ev, verdict)
+
+    def _strike(self, ctx: Context, ev: MessagePosted, verdict: Verdict) -> bool:
+        s, sender, rule = ctx.settings, ev.sender, verdict.verdict
+        assert sender is not None
+        mid = sender.platform_id
+        before = active_strikes(ctx.conn, ctx.platform.name, ev.group_id, mid, ctx.now)
+        evidence = {
+            "message_id": ev.message_id,
+            "text": ev.text[:2000],
+            "verdict": rule,
+            "score": verdict.score,
+            "reasons": [[r.detector, r.detail, r.weight] for r in verdict.reasons],
+        }
+        sid = add_strike(
+            ctx.conn,
+            platform=ctx.platform.name,
+            group_id=ev.group_id,
+            member_id=mid,
+            rule=rule,
+            message_id=ev.message_id,
+            evidence=evidence,
+            now=ctx.now,
+            ttl_days=s.strike_days,
+        )
+        step = step_for(before, rule, s.ladder, s.ladder_by_rule)
+        common: dict[str, Any] = dict(
+            member_id=mid, reason=f"strike.{rule}", evidence=evidence, strike_id=sid
+        )
+        ctx.plan("delete", params={"message_id": ev.message_id}, **common)
+        if step.kind == "warn":
+            lang = s.language
+            text = _WARN[lang].format(
+                name=sender.name or mid, label=_LABEL[lang].get(rule, rule), n=before + 1
+            )
+            ctx.plan("send", params={"text": text}, **common)
+        elif step.kind == "mute":
+            ctx.plan("mute", params={"seconds": step.seconds}, **common)
+        else:
+            ctx.plan(step.kind, **common)
+        return True  # the message is gone: no FAQ answer, no question watch
+
+    async def _questions(self, ctx: Context) -> bool:
+        ev, s = ctx.event, ctx.settings
+        if not isinstance(ev, MessagePosted) or ev.sender is None or ev.sender.is_bot:
+            return False
+        q, who = schema.open_questions, ev.sender.platform_id
+        base = (
+            q.c.platform == ctx.platform.name,
+            q.c.group_id == ev.group_id,
+            q.c.status == "open",
+            q.c.member_id != who,
+        )
+        # Answered: a reply to the question, or a message naming the asker.
+        if ev.reply_to:
+            ctx.conn.execute(
+                update(q).where(*base, q.c.message_id == ev.reply_to).values(status="answered")
+            )
+        if ev.mentions:
+            named = [m.platform_id for m in ev.mentions]
+            ctx.conn.execute(
+                update(q).where(*base, q.c.member_id.in_(named)).values(status="answered")
+            )
+        staff = ev.sender.is_operator or who in s.exempt
+        if s.question_minutes > 0 and not staff and is_question(ev.text):
+            ctx.conn.execute(
+                q.insert().values(
+                    platform=ctx.platform.name,
+                    group_id=ev.group_id,
+                    message_id=ev.message_id,
+                    member_id=who,
+                    ts=ev.ts,
+                    status="open",
+                )
+            )
+        return False
+
+    def _old_questions(self, conn: Connection, now: float) -> None:
+        q = schema.open_questions
+        for row in conn.execute(select(q).where(q.c.status == "open")).all():
+            minutes = self.settings_for_group(row.platform, row.group_id).question_minutes
+            if minutes <= 0 or row.ts > now - minutes * 60:
+                continue
+            raise_alert(
+                conn,
+                platform=row.platform,
+                group_id=row.group_id,
+                kind="question",
+                now=now,
+                member_id=row.member_id,
+                message_ids=[row.message_id],
+                detail=f"unanswered for {minutes:g} min",
+            )
+            conn.execute(
+                update(q)
+                .where(
+                    q.c.platform == row.platform,
+                    q.c.group_id == row.group_id,
+                    q.c.message_id == row.message_id,
+                )
+                .values(status="alerted")
+            )

@@ -1,0 +1,492 @@
+"""The Matrix adapter: a bot account on a homeserver, through matrix-nio's ``AsyncClient``.
+
+Two halves: :func:`translate` turns one raw client-server event (the JSON a sync
+returns) into shequn events and is pure, so it is tested on captured payloads; and
+:class:`MatrixAdapter` runs the sync loop, auto-joins rooms it is invited to, and
+acts through the :class:`~shequn.platforms.port.Platform` port.
+
+Matrix specifics worth knowing:
+
+* **Mute** is a power-level change: the member drops below the level needed to send
+  messages. The adapter remembers the level it replaced (in memory) and restores it
+  on ``seconds=0``; it does not time the mute itself — the engine's scheduler lifts it.
+* **Set card** does not exist: a per-room display name belongs to the user, so it is
+  left out of the capabilities and raises :class:`Unsupported`.
+* **Join approval** is a knock: approving invites the knocker, denying kicks them.
+  :class:`JoinRequested`'s ``request_id`` is the knocker's user id.
+* **Edits** (``m.replace``) become ``MessagePosted(edited=True)`` under the *original*
+  event id with the new text, as exports carry an edited message: one message whose
+  final text is the edit, and the id a moderator redacts to remove it.
+* End-to-end encryption is not available (no ``python3-olm``); encrypted messages
+  arrive as ``MessageKind.OTHER`` with no text, counted but unread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import aiohttp
+from nio import AsyncClient, AsyncClientConfig, ErrorResponse, SyncResponse
+
+from shequn.events import (
+    Event,
+    GroupSeen,
+    JoinMethod,
+    JoinRequested,
+    MemberJoined,
+    MemberLeft,
+    MemberRef,
+    MemberRenamed,
+    MessageKind,
+    MessagePosted,
+    ReactionAdded,
+)
+from shequn.platforms.port import Capability, EventHandler, PlatformError, Unsupported
+
+__all__ = ["PLATFORM", "MatrixAdapter", "MatrixError", "translate"]
+
+PLATFORM = "matrix"
+log = logging.getLogger(__name__)
+
+_KINDS = {
+    "m.text": MessageKind.TEXT,
+    "m.notice": MessageKind.TEXT,
+    "m.emote": MessageKind.TEXT,
+    "m.image": MessageKind.IMAGE,
+    "m.file": MessageKind.FILE,
+    "m.audio": MessageKind.VOICE,
+    "m.video": MessageKind.VIDEO,
+    "m.location": MessageKind.LOCATION,
+}
+
+
+# --------------------------------------------------------------------------- translation
+
+
+def _ref(user_id: str, name: str, own_id: str | None) -> MemberRef:
+    own = user_id == own_id
+    return MemberRef(user_id, name, is_bot=own, is_operator=own)
+
+
+def _strip_reply_fallback(body: str) -> str:
+    # Older clients quote the parent as "> <@u:hs> text" lines and a blank line.
+    if not body.startswith("> "):
+        return body
+    lines = body.split("\n")
+    i = 0
+    while i < len(lines) and lines[i].startswith(">"):
+        i += 1
+    if i < len(lines) and lines[i] == "":
+        return "\n".join(lines[i + 1 :])
+    return body
+
+
+def _message(room_id: str, raw: Mapping[str, Any], ts: float, sender: MemberRef) -> list[Event]:
+    content = raw.get("content") or {}
+    if not content:  # redacted: the content was stripped
+        return []
+    rel = content.get("m.relates_to") or {}
+    message_id = raw["event_id"]
+    edited = rel.get("rel_type") == "m.replace" and isinstance(content.get("m.new_content"), dict)
+    if edited:
+        message_id = rel.get("event_id") or message_id
+        content = content["m.new_content"]
+    reply_to = (rel.get("m.in_reply_to") or {}).get("event_id")
+    if reply_to is None and rel.get("rel_type") == "m.thread":
+        reply_to = rel.get("event_id")
+    body = content.get("body")
+    text = body if isinstance(body, str) else ""
+    if reply_to:
+        text = _strip_reply_fallback(text)
+    if raw.get("type") == "m.sticker":
+        kind = MessageKind.STICKER
+    else:
+        kind = _KINDS.get(content.get("msgtype", ""), MessageKind.OTHER)
+    mentioned = (content.get("m.mentions") or {}).get("user_ids") or ()
+    return [
+        MessagePosted(
+            PLATFORM, room_id, message_id, ts, sender, text, kind,
+            reply_to=reply_to,
+            mentions=tuple(MemberRef(u) for u in mentioned if isinstance(u, str)),
+            edited=edited,
+        )
+    ]  # fmt: skip
+
+
+def _membership(
+    room_id: str,
+    raw: Mapping[str, Any],
+    ts: float,
+    own_id: str | None,
+    name_of: Callable[[str], str],
+) -> list[Event]:
+    content = raw.get("content") or {}
+    unsigned = raw.get("unsigned") or {}
+    prev = unsigned.get("prev_content") or raw.get("prev_content") or {}
+    now, before = content.get("membership"), prev.get("membership")
+    target, actor = raw.get("state_key", ""), raw.get("sender", "")
+    event_id = raw["event_id"]
+    if now == "join":
+        name = content.get("displayname") or ""
+        member = _ref(target, name, own_id)
+        if before == "join":
+            old = prev.get("displayname") or ""
+            if old == name:  # an avatar change, or a no-op
+                return []
+            return [MemberRenamed(PLATFORM, room_id, event_id, ts, member, old, name)]
+        inviter = None
+        method = JoinMethod.UNKNOWN
+        if before == "invite":
+            method = JoinMethod.INVITED
+            by = unsigned.get("prev_sender")
+            if isinstance(by, str) and by != target:
+                inviter = _ref(by, name_of(by), own_id)
+        return [MemberJoined(PLATFORM, room_id, event_id, ts, member, inviter, method)]
+    if now == "knock":
+        member = _ref(target, content.get("displayname") or "", own_id)
+        return [JoinRequested(PLATFORM, room_id, target, ts, member, content.get("reason") or "")]
+    if now in ("leave", "ban") and before in ("join", None):
+        member = _ref(target, prev.get("displayname") or name_of(target), own_id)
+        if actor and actor != target:
+            by = _ref(actor, name_of(actor), own_id)
+            return [MemberLeft(PLATFORM, room_id, event_id, ts, member, by, kicked=True)]
+        return [MemberLeft(PLATFORM, room_id, event_id, ts, member)]
+    # invites, rejected invites, withdrawn knocks, unbans: nobody came or went
+    return []
+
+
+def translate(
+    room_id: str,
+    raw: Mapping[str, Any],
+    *,
+    own_id: str | None = None,
+    names: Mapping[str, str] | None = None,
+) -> list[Event]:
+    """The shequn events one raw Matrix room event stands for (often one, maybe none).
+
+    ``own_id`` is the bot's user id (its events are marked ``is_bot``); ``names`` maps
+    user ids to display names, since a message event carries only the sender's id.
+    Redactions, typing, receipts and other types have no internal event: ``[]``.
+    """
+    etype = raw.get("type")
+    sender_id = raw.get("sender")
+    if not isinstance(etype, str) or not isinstance(sender_id, str) or "event_id" not in raw:
+        return []
+    known = names or {}
+
+    def name_of(user_id: str) -> str:
+        return known.get(user_id, "")
+
+    ts = float(raw.get("origin_server_ts", 0)) / 1000
+    if etype in ("m.room.message", "m.sticker"):
+        return _message(room_id, raw, ts, _ref(sender_id, name_of(sender_id), own_id))
+    if etype == "m.room.encrypted":
+        sender = _ref(sender_id, name_of(sender_id), own_id)
+        return [
+            MessagePosted(PLATFORM, room_id, raw["event_id"], ts, sender, kind=MessageKind.OTHER)
+        ]
+    if etype == "m.room.member":
+        return _membership(room_id, raw, ts, own_id, name_of)
+    content = raw.get("content") or {}
+    if etype == "m.reaction":
+        rel = content.get("m.relates_to") or {}
+        if rel.get("rel_type") != "m.annotation" or not rel.get("event_id") or not rel.get("key"):
+            return []
+        member = _ref(sender_id, name_of(sender_id), own_id)
+        return [ReactionAdded(PLATFORM, room_id, rel["event_id"], rel["key"], member=member)]
+    if etype == "m.room.name" and raw.get("state_key") == "":
+        return [GroupSeen(PLATFORM, room_id, content.get("name") or "", ts, kind="room")]
+    return []
+
+
+# --------------------------------------------------------------------------- the adapter
+
+
+def _own_join(raws: list[dict[str, Any]], own_id: str) -> int:
+    """Index of the bot's own join in a timeline (0 when it is not there)."""
+    for i, raw in enumerate(raws):
+        if raw.get("type") != "m.room.member" or raw.get("state_key") != own_id:
+            continue
+        prev = (raw.get("unsigned") or {}).get("prev_content") or {}
+        if (raw.get("content") or {}).get("membership") == "join" != prev.get("membership"):
+            return i
+    return 0
+
+
+_R = TypeVar("_R")
+
+
+class MatrixError(PlatformError):
+    """The homeserver refused: ``errcode`` is Matrix's (``M_FORBIDDEN``, ...), or None
+    when the connection failed or the server gave no code."""
+
+    def __init__(
+        self, message: str, *, errcode: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.errcode = errcode
+
+
+async def _call(what: str, request: Awaitable[_R]) -> _R:
+    """Await a nio request; an error response or a dead connection is a MatrixError."""
+    try:
+        resp = await request
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise MatrixError(f"matrix {what}: {exc!r}") from exc
+    if isinstance(resp, ErrorResponse):
+        code = resp.status_code if isinstance(resp.status_code, str) else None
+        retry = resp.retry_after_ms / 1000 if resp.retry_after_ms else None
+        raise MatrixError(
+            f"matrix {what}: {resp.status_code} {resp.message}", errcode=code, retry_after=retry
+        )
+    return resp
+
+
+#: Sync failures that retrying cannot fix; anything else (a dropped connection, a
+#: 5xx, a rate limit) is waited out.
+_FATAL = frozenset({"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_FORBIDDEN", "M_USER_DEACTIVATED"})
+
+
+class _Names(Mapping[str, str]):
+    """Display names from nio's room state, looked up lazily (rooms can be large)."""
+
+    def __init__(self, room: Any) -> None:
+        self._users = room.users if room is not None else {}
+
+    def __getitem__(self, user_id: str) -> str:
+        return self._users[user_id].display_name or ""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._users)
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+
+class MatrixAdapter:
+    """A Matrix bot account: the :class:`~shequn.platforms.port.Adapter` for Matrix.
+
+    Give either an ``access_token`` or a ``password``. ``since`` resumes from a sync
+    token the caller persisted (read it back from :attr:`since`); without one the first
+    sync only learns the rooms, and events from before the start are skipped unless
+    ``catch_up`` is set (then the first sync's timelines — the server's few most recent
+    events per room — are delivered). A handler that raises ends :meth:`start` with
+    that error and :attr:`since` still before the batch, so a restart delivers it again
+    (the engine dedupes by event id). Rooms joined later are delivered from the bot's
+    own join on, never their older history.
+    """
+
+    name = PLATFORM
+    capabilities = frozenset(
+        {Capability.SEND, Capability.REPLY, Capability.DELETE, Capability.MUTE,
+         Capability.KICK, Capability.BAN, Capability.APPROVE_JOIN}
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        homeserver: str,
+        user_id: str,
+        access_token: str | None = None,
+        password: str | None = None,
+        device_id: str = "shequn",
+        *,
+        since: str | None = None,
+        catch_up: bool = False,
+        poll_ms: int = 30_000,
+    ) -> None:
+        if not access_token and not password:
+            raise ValueError("MatrixAdapter needs an access_token or a password")
+        config = AsyncClientConfig(max_limit_exceeded=0, max_timeouts=2, request_timeout=30)
+        self._client = AsyncClient(homeserver, user_id, device_id=device_id, config=config)
+        if access_token:
+            self._client.access_token = access_token
+            self._client.user_id = user_id
+        self._password = password
+        self.user_id = user_id
+        self.since = since
+        self._catch_up = catch_up
+        self._poll_ms = poll_ms
+        self._muted: dict[tuple[str, str], int | None] = {}
+        self._rooms: set[str] = set()
+        self._stop = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._loop_task: asyncio.Task[Any] | None = None
+        #: Seconds spent in translation and the handler, one entry per event (bench).
+        self.timings: list[float] = []
+
+    # ---- lifecycle
+
+    async def _ensure_login(self) -> None:
+        if self._client.access_token:
+            return
+        assert self._password is not None
+        await _call("login", self._client.login(self._password, device_name="shequn"))
+
+    async def start(self, handle: EventHandler) -> None:
+        """Sync until :meth:`stop`, delivering every new room event to ``handle``."""
+        self._stop.clear()
+        self._idle.clear()
+        self._loop_task = asyncio.current_task()
+        try:
+            await self._ensure_login()
+            if self.since is None:
+                first = await self._sync(full_state=True, timeout=0)
+                if first is None:
+                    return
+                await self._deliver(first, handle, skip_history=not self._catch_up)
+                self.since = first.next_batch
+            while not self._stop.is_set():
+                resp = await self._sync(full_state=False, timeout=self._poll_ms)
+                if resp is None:
+                    return
+                await self._deliver(resp, handle, skip_history=False)
+                self.since = resp.next_batch
+        finally:
+            self._loop_task = None
+            await self._client.close()
+            self._idle.set()
+
+    async def stop(self) -> None:
+        """End the sync loop (after the event in hand) and close the connection."""
+        self._stop.set()
+        if self._loop_task is None:
+            await self._client.close()
+        elif self._loop_task is not asyncio.current_task():
+            await self._idle.wait()
+
+    async def _sync(self, *, full_state: bool, timeout: int) -> SyncResponse | None:
+        """One sync, or None when stopped while waiting; transient failures back off."""
+        delay = 1.0
+        while not self._stop.is_set():
+            request = asyncio.ensure_future(
+                self._client.sync(timeout=timeout, since=self.since, full_state=full_state)
+            )
+            stopped = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({request, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not stopped.done():
+                stopped.cancel()
+            if not request.done():
+                request.cancel()
+                await asyncio.gather(request, return_exceptions=True)
+                return None
+            try:
+                return await _call("sync", request)
+            except MatrixError as exc:
+                if exc.errcode in _FATAL:
+                    raise
+                log.warning("%s; retrying", exc)
+                with contextlib.suppress(TimeoutError):  # a stop ends the wait early
+                    await asyncio.wait_for(self._stop.wait(), exc.retry_after or delay)
+                delay = min(delay * 2, 30.0)
+        return None
+
+    async def _deliver(
+        self, resp: SyncResponse, handle: EventHandler, *, skip_history: bool
+    ) -> None:
+        own = self.user_id
+        for room_id in resp.rooms.invite:
+            try:
+                await _call("join", self._client.join(room_id))
+            except MatrixError as exc:  # the invite may be gone already; not fatal
+                log.warning("%s", exc)
+        # Rooms left (the bot was kicked or banned) carry their last events too.
+        left = {r: i for r, i in resp.rooms.leave.items() if r in self._rooms}
+        for room_id, info in (resp.rooms.join | left).items():
+            room = self._client.rooms.get(room_id)
+            names = _Names(room)
+            raws = [e.source for e in info.timeline.events]
+            if room_id not in self._rooms:
+                self._rooms.add(room_id)
+                title = room.display_name if room is not None else ""
+                await handle(GroupSeen(PLATFORM, room_id, title, time.time(), "room"), self)
+                # A room just joined arrives with history from before the bot was in
+                # it: start at the bot's own join so old messages are not acted on.
+                raws = [] if skip_history else raws[_own_join(raws, own) :]
+            for raw in raws:
+                t0 = time.perf_counter()
+                events = translate(room_id, raw, own_id=own, names=names)
+                for event in events:
+                    await handle(event, self)
+                if events:
+                    self.timings.append(time.perf_counter() - t0)
+        self._rooms.difference_update(left)
+
+    # ---- the Platform port
+
+    async def send(self, group_id: str, text: str, *, reply_to: str | None = None) -> str:
+        await self._ensure_login()
+        content: dict[str, Any] = {"msgtype": "m.text", "body": text}
+        if reply_to:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        resp = await _call("send", self._client.room_send(group_id, "m.room.message", content))
+        return str(resp.event_id)
+
+    async def delete(self, group_id: str, message_id: str, *, reason: str = "") -> None:
+        await self._ensure_login()
+        await _call("redact", self._client.room_redact(group_id, message_id, reason or None))
+
+    async def mute(self, group_id: str, member_id: str, seconds: int) -> None:
+        """Drop ``member_id`` below the send level (``seconds > 0``) or restore it (0).
+
+        The adapter only sets and lifts; timing a mute is the engine scheduler's job.
+        """
+        await self._ensure_login()
+        got = await _call(
+            "get power levels", self._client.room_get_state_event(group_id, "m.room.power_levels")
+        )
+        levels: dict[str, Any] = dict(got.content)
+        users: dict[str, int] = dict(levels.get("users") or {})
+        events_default = int(levels.get("events_default", 0))
+        send_level = int((levels.get("events") or {}).get("m.room.message", events_default))
+        muted_level = min(send_level, events_default) - 1
+        current = int(users.get(member_id, levels.get("users_default", 0)))
+        key = (group_id, member_id)
+        if seconds > 0:
+            if current <= muted_level:
+                return  # already muted; keep the level remembered the first time
+            self._muted[key] = users.get(member_id)
+            users[member_id] = muted_level
+        else:
+            if key not in self._muted and current > muted_level:
+                return  # not muted
+            previous = self._muted.pop(key, None)
+            if previous is None:  # the default level, or unknown after a restart
+                users.pop(member_id, None)
+            else:
+                users[member_id] = previous
+        levels["users"] = users
+        await _call(
+            "set power levels", self._client.room_put_state(group_id, "m.room.power_levels", levels)
+        )
+
+    async def kick(
+        self, group_id: str, member_id: str, *, ban: bool = False, reason: str = ""
+    ) -> None:
+        await self._ensure_login()
+        if ban:
+            await _call("ban", self._client.room_ban(group_id, member_id, reason or None))
+        else:
+            await _call("kick", self._client.room_kick(group_id, member_id, reason or None))
+
+    async def unban(self, group_id: str, member_id: str) -> None:
+        await self._ensure_login()
+        await _call("unban", self._client.room_unban(group_id, member_id))
+
+    async def set_card(self, group_id: str, member_id: str, card: str) -> None:
+        raise Unsupported("matrix: a display name belongs to the user, not the room's admins")
+
+    async def approve_join(
+        self, group_id: str, request_id: str, approve: bool, reason: str = ""
+    ) -> None:
+        """Answer a knock: ``request_id`` is the knocker's user id."""
+        await self._ensure_login()
+        if approve:
+            await _call("invite", self._client.room_invite(group_id, request_id))
+        else:
+            await _call("deny knock", self._client.room_kick(group_id, request_id, reason or None))

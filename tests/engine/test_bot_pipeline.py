@@ -1,0 +1,192 @@
+"""The pipeline's guarantees: exactly-once effects across redelivery, restarts and crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import pytest
+from bot_transcript import GROUP, Chat, audit, make_chat, make_pipeline, params, rows, user
+from sqlalchemy import func, select
+
+from shequn.events import Event, GroupSeen, MemberLeft, MessagePosted, ReactionAdded
+from shequn.pipeline import Context, event_key
+from shequn.platforms.port import FakePlatform, PlatformError
+from shequn.store import Store, schema
+
+AD = "加微信 abc123"
+ALICE = user("alice", "Alice")
+
+
+def count(store: Store, table: object) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+async def test_restart_and_redelivery_act_once_and_lose_nothing(store: Store) -> None:
+    chat = make_chat(store)
+    await chat.say(ALICE, "hello")
+    await chat.say(ALICE, AD)
+    first = chat.take()
+    assert [c[0] for c in first] == ["delete", "send"]
+
+    # The process restarts; the adapter redelivers everything it had not acknowledged,
+    # plus one new event.
+    again = make_pipeline(store, clock=chat.clock)
+    for ev in chat.sent:
+        assert await again.handle(ev, chat.platform) is False
+    assert chat.take() == []
+    new = MessagePosted("fake", GROUP, "m3", chat.clock.advance(1), ALICE, AD)
+    assert await again.handle(new, chat.platform) is True
+    assert [c[0] for c in chat.take()] == ["delete", "mute"]  # the second strike, not a first
+    assert count(store, schema.processed_events) == 3
+    assert count(store, schema.messages) == 3  # every event is in the archive, once
+    assert [a[1] for a in audit(store)] == ["done"] * 4
+
+
+class Crash(BaseException):
+    """Stands for the process dying (kill -9, power cut): nothing after it runs."""
+
+
+@dataclass
+class FlakyPlatform(FakePlatform):
+    """Fails the first call of ``fail_on`` with ``error``, then works."""
+
+    fail_on: str = "mute"
+    error: BaseException | None = None
+
+    async def mute(self, group_id: str, member_id: str, seconds: int) -> None:
+        if self.fail_on == "mute" and self.error is not None:
+            err, self.error = self.error, None
+            raise err
+        await super().mute(group_id, member_id, seconds)
+
+
+async def test_a_crash_after_the_audit_row_is_retried_exactly_once(store: Store) -> None:
+    platform = FlakyPlatform(error=Crash())
+    chat = make_chat(store, platform=platform)
+    await chat.say(ALICE, AD)
+    with pytest.raises(Crash):
+        await chat.say(ALICE, AD)  # decided and committed; died before the mute went out
+    assert [c[0] for c in chat.take()] == ["delete", "send", "delete"]
+    assert audit(store)[-1] == ("mute", "planned", "strike.ad", params(seconds=3600))
+
+    restarted = make_pipeline(store, clock=chat.clock)
+    restarted.attach(platform)
+    assert await restarted.resume() == 1
+    assert chat.take() == [("mute", {"group_id": GROUP, "member_id": "alice", "seconds": 3600})]
+    for ev in [*chat.sent, chat.sent[-1]]:  # the adapter redelivers; nothing more happens
+        await restarted.handle(ev, platform)
+    await restarted.tick()
+    assert await restarted.resume() == 0
+    assert chat.take() == []
+    assert [a[1] for a in audit(store)] == ["done"] * 4
+
+
+async def test_a_platform_error_stays_planned_and_tick_retries_it(store: Store) -> None:
+    platform = FlakyPlatform(error=PlatformError("429", retry_after=1))
+    chat = make_chat(store, platform=platform)
+    await chat.say(ALICE, AD)
+    await chat.say(ALICE, AD)
+    assert [c[0] for c in chat.take()] == ["delete", "send", "delete"]
+    mute = rows(store, schema.bot_actions)[-1]
+    assert (mute.status, mute.attempts, mute.error) == ("planned", 1, "429")
+    await chat.pipeline.tick()
+    assert [c[0] for c in chat.take()] == ["mute"]
+    mute = rows(store, schema.bot_actions)[-1]
+    assert (mute.status, mute.attempts, mute.error) == ("done", 2, None)
+
+
+async def test_a_call_that_keeps_failing_goes_to_a_human(store: Store) -> None:
+    @dataclass
+    class Broken(FakePlatform):
+        async def mute(self, group_id: str, member_id: str, seconds: int) -> None:
+            raise PlatformError("no permission")
+
+    chat = make_chat(store, platform=Broken())
+    await chat.say(ALICE, AD)
+    await chat.say(ALICE, AD)
+    for _ in range(10):
+        await chat.pipeline.tick()
+    mute = rows(store, schema.bot_actions)[-1]
+    assert (mute.kind, mute.status, mute.attempts) == ("mute", "failed", 5)
+    (task,) = rows(store, schema.human_tasks)
+    assert (task.kind, task.action_id, task.status) == ("mute", mute.id, "open")
+
+
+async def test_handlers_run_by_priority_with_a_stop_and_one_error_hook(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = make_chat(store)
+    seen: list[str] = []
+
+    async def broken(ctx: Context) -> bool:
+        ctx.plan("send", params={"text": "never sent"})
+        raise RuntimeError("feature bug")
+
+    async def faq(ctx: Context) -> bool:
+        seen.append("faq")
+        if isinstance(ctx.event, MessagePosted) and ctx.event.text == "签到":
+            ctx.plan("send", params={"text": "已签到"})
+            return True
+        return False
+
+    async def later(ctx: Context) -> bool:
+        seen.append("later")
+        return False
+
+    chat.pipeline.register("later", later, priority=200)
+    chat.pipeline.register("faq", faq, priority=100)
+    chat.pipeline.register("broken", broken, priority=90)
+    with caplog.at_level(logging.ERROR, logger="shequn.pipeline"):
+        await chat.say(ALICE, "签到")
+        await chat.say(ALICE, "hi")
+        await chat.say(ALICE, AD)  # moderation (20) stops before the features
+    assert seen == ["faq", "faq", "later"]
+    assert [c[1].get("text") for c in chat.take()] == [
+        "已签到",
+        None,
+        "@Alice 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。",
+    ]
+    assert "broken" in caplog.text and "feature bug" in caplog.text
+    assert not any("never sent" in a[3] for a in audit(store))  # rolled back with its savepoint
+    assert count(store, schema.messages) == 3
+
+
+async def test_every_event_type_is_recorded_and_keyed(store: Store) -> None:
+    chat: Chat = make_chat(store)
+    p, t = chat.platform, chat.clock()
+    events: list[Event] = [
+        GroupSeen("fake", GROUP, "Group one", t),
+        ReactionAdded("fake", GROUP, "m1", "👍", 1, ALICE),
+        MemberLeft("fake", GROUP, "l1", t, ALICE),
+    ]
+    for ev in events:
+        assert await chat.pipeline.handle(ev, p) is True
+        assert await chat.pipeline.handle(ev, p) is False
+    assert {event_key(e).split(":")[0] for e in events} == {"group", "react", "leave"}
+    assert count(store, schema.reactions) == 1
+    assert count(store, schema.membership_events) == 1
+    long = MessagePosted("fake", GROUP, "x" * 400, t, ALICE, "hi")
+    assert len(event_key(long)) <= 255
+
+
+async def test_a_tick_during_a_slow_call_does_not_send_it_twice(store: Store) -> None:
+    release = asyncio.Event()
+
+    @dataclass
+    class Slow(FakePlatform):
+        async def mute(self, group_id: str, member_id: str, seconds: int) -> None:
+            await release.wait()
+            await super().mute(group_id, member_id, seconds)
+
+    chat = make_chat(store, platform=Slow())
+    await chat.say(ALICE, AD)
+    slow = asyncio.create_task(chat.say(ALICE, AD))  # the mute hangs on the platform
+    await asyncio.sleep(0.05)
+    ticking = asyncio.create_task(chat.pipeline.tick())
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.gather(slow, ticking)
+    assert [c[0] for c in chat.take()] == ["delete", "send", "delete", "mute"]
