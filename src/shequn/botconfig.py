@@ -57,6 +57,10 @@ class GroupSettings:
     question_minutes: float = 30.0  # unanswered this long -> alert; 0 turns it off
     quarrel_window: float = 120.0  # seconds in which a back-and-forth counts
     quarrel_messages: int = 4  # alternating messages between two members, >= 2 abusive
+    flood_messages: int = 8  # this many messages from one member ...
+    flood_seconds: float = 10.0  # ... within this many seconds is flooding; 0 turns it off
+    duplicate_groups: int = 3  # the same text from one member in this many groups ...
+    duplicate_seconds: float = 600.0  # ... within this many seconds is a spam run
 
 
 TEMPLATES: dict[str, GroupSettings] = {
@@ -202,11 +206,14 @@ def _overrides(key: str, raw: dict[str, Any], base: GroupSettings) -> GroupSetti
         elif name == "ladder_by_rule":
             _typed(k, value, dict, "a table of rule = ladder")
             changes[name] = {r: _ladder(f"{k}.{r}", v) for r, v in value.items()}
-        elif name in ("strike_days", "act_threshold", "question_minutes", "quarrel_window"):
+        elif name in (
+            "strike_days", "act_threshold", "question_minutes", "quarrel_window",
+            "flood_seconds", "duplicate_seconds",
+        ):  # fmt: skip
             changes[name] = float(_typed(k, value, (int, float), "a number"))
             if name == "act_threshold" and not 0 <= changes[name] <= 1:
                 raise ConfigError(k, "must be between 0 and 1")
-        elif name == "quarrel_messages":
+        elif name in ("quarrel_messages", "flood_messages", "duplicate_groups"):
             changes[name] = _typed(k, value, int, "an integer")
         elif name in ("act_labels", "exempt"):
             changes[name] = frozenset(_str_list(k, value))

@@ -54,6 +54,7 @@ from shequn.events import (
     MessagePosted,
     ReactionAdded,
 )
+from shequn.features.flood import FloodWatch
 from shequn.features.moderation.verdict import Verdict
 from shequn.features.strikes import step_for
 from shequn.features.strikes.escalation import QuarrelWatch, is_abusive, is_question
@@ -156,6 +157,7 @@ class Pipeline:
         self._handlers: list[tuple[int, int, str, Handler]] = []
         self._platforms: dict[str, Platform] = {}
         self._quarrels = QuarrelWatch()
+        self._floods = FloodWatch()
         self._outbox = asyncio.Lock()
         self._db = asyncio.Lock()
         self.register("gate", self._gate, priority=10)
@@ -328,7 +330,11 @@ class Pipeline:
         if not ev.text and ev.kind == MessageKind.TEXT:
             return False
         extra = {"allow": s.allow} if s.allow else {}
-        verdict = self.moderate(ev.text, ev.kind.value, len(ev.mentions), **extra)
+        verdict = self._floods.feed(
+            ctx.platform.name, ev.group_id, sender.platform_id, ev.ts, ev.text,
+            flood_messages=s.flood_messages, flood_seconds=s.flood_seconds,
+            duplicate_groups=s.duplicate_groups, duplicate_seconds=s.duplicate_seconds,
+        ) or self.moderate(ev.text, ev.kind.value, len(ev.mentions), **extra)  # fmt: skip
         quarrel = self._quarrels.feed(
             (ctx.platform.name, ev.group_id),
             ev.ts,
