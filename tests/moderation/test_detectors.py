@@ -51,6 +51,17 @@ def test_lexicon_ascii_words_need_word_boundaries() -> None:
     lex = Lexicon.build()
     assert not lex.match(normalize("ls /usr/sbin").compact)  # "sb" inside a word
     assert lex.match(normalize("you are sb").compact)
+    # the automaton runs on UTF-8 bytes: boundaries next to CJK text still count
+    assert lex.match(normalize("你是sb吧").compact)
+    mixed = Lexicon.build({"ad": ["q群", "加v", "ab"]}, include_defaults=False)
+    found = [r.detail for _, r in mixed.match(normalize("1q群 xab ab2 加vx ab").compact)]
+    assert found == ["ab"]  # "q群" after a digit, "ab" in "xab"/"ab2", "加v" in "加vx"
+
+
+def test_lexicon_reports_words_in_text_order() -> None:
+    lex = Lexicon.build({"ad": ["代充", "点券", "sb"]}, include_defaults=False)
+    hits = lex.match(normalize("点券 sb 代充 点券").compact)
+    assert [r.detail for _, r in hits] == ["点券", "sb", "代充"]
 
 
 def test_lexicon_per_group_words_and_allowlist() -> None:

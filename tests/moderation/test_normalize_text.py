@@ -26,6 +26,8 @@ from shequn.text import normalize, pinyin_form, to_simplified
         ("𝟐𝟗𝟏", "291"),  # mathematical bold digits (real QQ ad)
         ("一三八一二三四五六七八", "13812345678"),  # Chinese numerals in a number
         ("壹贰叁肆伍陆", "123456"),  # financial numerals
+        ("138一2345678", "13812345678"),  # one numeral inside a number
+        ("跟1615726686一样", "跟1615726686一样"),  # "一样" after a number is a word
         ("138 1234 5678", "13812345678"),  # separators inside a phone number
         ("138-1234-5678", "13812345678"),
         ("➕v", "+v"),  # heavy plus sign

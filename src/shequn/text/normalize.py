@@ -11,7 +11,8 @@ moderation reasons quote the *normalised* text, never offsets into the original)
     in the order it is displayed in), ideographic full stops → ``.``, Cyrillic and Greek
     lookalikes → Latin inside words that also hold Latin letters (``vх`` with Cyrillic
     х → ``vx``; an all-Cyrillic Russian word is left alone), ``➕`` → ``+``, and runs of
-    five or more Chinese numerals (``一三八…``, ``壹贰叁…``) → digits (contact numbers).
+    five or more Chinese numerals and digits (``一三八…``, ``壹贰叁…``) → digits (contact
+    numbers; a lone numeral at the edge of an ASCII number is left alone: ``…686一样``).
     Spacing is kept, so links and handles are still readable: the link and contact
     detectors use this form.
 ``compact``
@@ -131,7 +132,14 @@ def _fix_mixed(m: re.Match[str]) -> str:
 
 def _cn_digits(m: re.Match[str]) -> str:
     run = m.group(0)
-    return run.translate(_CN_NUM) if _HAS_CN_NUM.search(run) else run
+    found = _HAS_CN_NUM.findall(run)
+    if not found:
+        return run
+    if len(found) == 1 and run[0].isdigit() != run[-1].isdigit():
+        # one numeral at the edge of an ASCII number is a word, not a digit:
+        # "跟1615726686一样" must not become the phone number 16157266861
+        return run
+    return run.translate(_CN_NUM)
 
 
 def _unreverse(m: re.Match[str]) -> str:

@@ -122,17 +122,16 @@ class Classifier:
         """The model's log-odds for one text."""
         text = _WHITE_SPACES.sub(" ", text)
         size = len(text)
-        grams = [
-            text[i : i + n]
-            for n in range(self._min_n, min(self._max_n, size) + 1)
-            for i in range(size - n + 1)
-        ]
+        grams: list[str] = []
+        for n in range(self._min_n, min(self._max_n, size) + 1):
+            grams += [text[i : i + n] for i in range(size - n + 1)]
         if not grams:
             return self.bias
-        get = self._index.get
-        feats = [get(g, -1) for g in grams]
-        if -1 in feats:
-            feats = [f if f >= 0 else self._feature(g) for f, g in zip(feats, grams, strict=True)]
+        feats = list(map(self._index.get, grams))
+        if None in feats:
+            feats = [
+                f if f is not None else self._feature(g) for f, g in zip(feats, grams, strict=True)
+            ]
         counts = Counter(feats)
         keys = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))

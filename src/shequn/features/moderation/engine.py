@@ -17,6 +17,10 @@ How a score is made (all weights 0..1):
    evidence counts as ``ad`` for CJK text, ``spam`` otherwise); below ``escalate_at``
    the verdict is ``ok``, between ``escalate_at`` and ``act_at`` it is uncertain.
 
+Each moderator keeps its last 8,192 verdicts per ``(text, kind, mentions, allow)``
+(texts up to 500 characters): chat repeats itself, and a verdict is immutable and
+depends on nothing else. ``check_many`` gives the same verdicts as ``check``.
+
 Stateful checks (flood, the same text in many groups) belong to the caller; it can use
 :class:`~shequn.features.moderation.fingerprint.TextFingerprint`.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from functools import lru_cache
+from operator import attrgetter
 
 from shequn.features.moderation import detectors
 from shequn.features.moderation.classifier import (
@@ -50,9 +55,14 @@ _CATEGORY_LABEL: dict[str, Label] = {
     "sensitive": "sensitive",
 }
 _AD_LIKE = frozenset({"ad", "money", "spam"})
+_WEIGHT = attrgetter("weight")
 #: Below this probability the classifier's "normal chat" opinion damps ad/spam rules.
 _CONFIDENT_NORMAL = 0.25
 _DEFAULT_LEXICON: Lexicon | None = None
+#: Verdicts remembered per moderator (see ``Moderator.check``).
+_CACHE_SIZE = 8192
+#: Longer texts are not cached (bounds the cache to a few MB; long texts rarely repeat).
+_CACHEABLE_CHARS = 500
 
 
 def _default_lexicon() -> Lexicon:
@@ -90,6 +100,9 @@ class Moderator:
         else:
             self.lexicon = _default_lexicon()
         self._classifier: Classifier | bool | None = False  # False: not loaded yet
+        # Chat repeats itself (greetings, floods, the same ad in many groups): verdicts
+        # are immutable, so the last few thousand are kept per (text, kind, mentions, allow).
+        self._cached_check = lru_cache(maxsize=_CACHE_SIZE)(self._check)
 
     @property
     def classifier(self) -> Classifier | None:
@@ -131,26 +144,22 @@ class Moderator:
             return Verdict(text=text, verdict="ok", score=0.0, reasons=(
                 Reason("exempt", member_id, 0.0),
             ))  # fmt: skip
+        if len(text) > _CACHEABLE_CHARS:
+            return self._check(text, kind, mentions, allow)
+        return self._cached_check(text, kind, mentions, allow)
+
+    def _check(self, text: str, kind: str, mentions: int, allow: Allowlist | None) -> Verdict:
         light, hits = self.rule_hits(text, kind=kind, mentions=mentions, allow=allow)
         return self._decide(text, light, hits)
 
     def check_many(self, texts: list[str]) -> list[Verdict]:
-        """Plain text messages in a batch (the classifier runs once for the batch)."""
-        prepared = [self.rule_hits(t) for t in texts]
-        model_inputs = {
-            i: classifier_input(compact)
-            for i, (compact, hits) in enumerate(prepared)
-            if _noisy_or([r.weight for _, r in hits]) < self.settings.act_at
-        }
-        model_inputs = {i: x for i, x in model_inputs.items() if len(x) >= MIN_CHARS}
-        probs: dict[int, float] = {}
-        clf = self.classifier
-        if clf is not None and model_inputs:
-            keys = list(model_inputs)
-            probs = dict(zip(keys, clf.predict([model_inputs[i] for i in keys]), strict=True))
+        """Plain text messages in a batch (the same verdicts as ``check`` one by one)."""
+        check = self._cached_check
         return [
-            self._decide(t, compact, hits, prob=probs.get(i, -1.0))
-            for i, (t, (compact, hits)) in enumerate(zip(texts, prepared, strict=True))
+            check(t, "text", 0, None)
+            if len(t) <= _CACHEABLE_CHARS
+            else self._check(t, "text", 0, None)
+            for t in texts
         ]
 
     def _probability(self, compact: str) -> float:
@@ -164,7 +173,7 @@ class Moderator:
         self, text: str, compact: str, hits: list[tuple[str, Reason]], prob: float | None = None
     ) -> Verdict:
         s = self.settings
-        rule_score = _noisy_or([r.weight for _, r in hits])
+        rule_score = score = _noisy_or([r.weight for _, r in hits])
         if rule_score < s.act_at:
             if prob is None:
                 prob = self._probability(compact)
@@ -172,7 +181,8 @@ class Moderator:
             if clf is not None and prob >= clf.threshold:
                 category = "ad" if _CJK.search(compact) else "spam"
                 hits = [*hits, (category, Reason("classifier", f"p={prob:.2f}", round(prob, 3)))]
-            elif 0.0 <= prob < _CONFIDENT_NORMAL:
+                score = _noisy_or([r.weight for _, r in hits])
+            elif 0.0 <= prob < _CONFIDENT_NORMAL and any(c in _AD_LIKE for c, _ in hits):
                 # The model is sure this is ordinary chat: soften ad/spam rule evidence
                 # (a lone link or "兼职"); abuse and sensitive words are not its call.
                 damp = 0.5 + 2.0 * prob
@@ -182,13 +192,15 @@ class Moderator:
                     else (c, r)
                     for c, r in hits
                 ]
+                score = _noisy_or([r.weight for _, r in hits])
+        score = round(score, 4)
+        # stable: equal weights keep the order the detectors gave them
+        reasons = tuple(sorted([r for _, r in hits], key=_WEIGHT, reverse=True))
+        if not hits or score < s.escalate_at:
+            return Verdict(text=text, verdict="ok", score=score, reasons=reasons)
         by_category: dict[str, list[float]] = defaultdict(list)
         for category, reason in hits:
             by_category[category].append(reason.weight)
-        score = round(_noisy_or([r.weight for _, r in hits]), 4)
-        reasons = tuple(sorted((r for _, r in hits), key=lambda r: -r.weight))
-        if not hits or score < s.escalate_at:
-            return Verdict(text=text, verdict="ok", score=score, reasons=reasons)
         top = max(by_category, key=lambda c: _noisy_or(by_category[c]))
         return Verdict(
             text=text,

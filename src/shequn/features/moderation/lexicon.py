@@ -68,6 +68,18 @@ def default_entries() -> tuple[Entry, ...]:
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
+def _as_bytes(text: str) -> str:
+    """``text``'s UTF-8 bytes as a Latin-1 string: what the word automaton matches on.
+
+    pyahocorasick looks a node's children up one by one, so a root with thousands of
+    CJK children makes every character cost thousands of steps; on UTF-8 bytes no node
+    has more than 256 (about 8x faster with a 20,000-word lexicon). ASCII is unchanged,
+    and a non-ASCII character's bytes are never in ``_WORD_CHARS``, so the Latin word
+    boundary checks work on this form as they do on the text.
+    """
+    return text if text.isascii() else text.encode("utf-8").decode("latin-1")
+
+
 class Lexicon:
     """All watched words of one settings profile, compiled once."""
 
@@ -75,19 +87,27 @@ class Lexicon:
         self._words = ahocorasick.Automaton()
         self._pinyin = ahocorasick.Automaton()
         self.size = 0
+        best: dict[str, Entry] = {}
         for e in entries:
-            existing = self._words.get(e.word, None)
-            if existing is None or existing[0].weight < e.weight:
-                # an ASCII word must not match inside a longer Latin word ("sb" in "sbin")
-                self._words.add_word(
-                    e.word, (e, e.word[0] in _WORD_CHARS, e.word[-1] in _WORD_CHARS)
-                )
+            existing = best.get(e.word)
+            if existing is None or existing.weight < e.weight:
+                best[e.word] = e
             if e.pinyin and not e.word.isascii():
                 key = pinyin_form(e.word)
                 if not key.isascii():  # a character pypinyin does not know
                     continue
-                self._pinyin.add_word(key, e)
+                weight = round(e.weight * _PINYIN_DISCOUNT, 3)
+                reason = Reason(f"pinyin.{e.category}", f"{key.strip()}≈{e.word}", weight)
+                self._pinyin.add_word(key, (e.word, len(key), (e.category, reason)))
             self.size += 1
+        for word, e in best.items():
+            # an ASCII word must not match inside a longer Latin word ("sb" in "sbin");
+            # the (category, reason) pair is built once and shared by every match
+            hit = (e.category, Reason(f"lexicon.{e.category}", e.word, e.weight))
+            key = _as_bytes(word)
+            self._words.add_word(
+                key, (word, len(key), word[0] in _WORD_CHARS, word[-1] in _WORD_CHARS, hit)
+            )
         self._words.make_automaton()
         self._has_pinyin = len(self._pinyin) > 0
         if self._has_pinyin:
@@ -116,29 +136,27 @@ class Lexicon:
         """``(category, reason)`` for every distinct watched word in the text."""
         seen: set[str] = set()
         out: list[tuple[str, Reason]] = []
-        last = len(compact_text) - 1
-        for end, (e, check_start, check_end) in self._words.iter(compact_text):
-            if e.word in seen or e.word in allowed:
+        text = _as_bytes(compact_text)
+        last = len(text) - 1
+        for end, (word, size, check_start, check_end, hit) in self._words.iter(text):
+            if word in seen or word in allowed:
                 continue
             if check_start:
-                start = end - len(e.word)
-                if start >= 0 and compact_text[start] in _WORD_CHARS:
+                start = end - size
+                if start >= 0 and text[start] in _WORD_CHARS:
                     continue
-            if check_end and end < last and compact_text[end + 1] in _WORD_CHARS:
+            if check_end and end < last and text[end + 1] in _WORD_CHARS:
                 continue
-            seen.add(e.word)
-            out.append((e.category, Reason(f"lexicon.{e.category}", e.word, e.weight)))
+            seen.add(word)
+            out.append(hit)
         if self._has_pinyin and not compact_text.isascii():
             py = pinyin_form(compact_text)
-            for end, e in self._pinyin.iter(py):
-                if e.word in seen or e.word in allowed:
+            for end, (word, size, hit) in self._pinyin.iter(py):
+                if word in seen or word in allowed:
                     continue
-                key = pinyin_form(e.word)
-                start = end - len(key) + 1
+                start = end - size + 1
                 if start > 0 and py[start - 1] != " ":
                     continue
-                seen.add(e.word)
-                weight = round(e.weight * _PINYIN_DISCOUNT, 3)
-                reason = Reason(f"pinyin.{e.category}", f"{key.strip()}≈{e.word}", weight)
-                out.append((e.category, reason))
+                seen.add(word)
+                out.append(hit)
         return out
