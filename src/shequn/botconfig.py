@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shequn.features.checkin.settings import CheckinSettings, Tier
 from shequn.features.gate import MODES, GateSettings, QuizQuestion
 from shequn.features.strikes import DEFAULT_LADDER, STRICT_LADDER, Step
 
@@ -61,6 +62,7 @@ class GroupSettings:
     flood_seconds: float = 10.0  # ... within this many seconds is flooding; 0 turns it off
     duplicate_groups: int = 3  # the same text from one member in this many groups ...
     duplicate_seconds: float = 600.0  # ... within this many seconds is a spam run
+    checkin: CheckinSettings = field(default_factory=CheckinSettings)  # 签到 / 打卡
 
 
 TEMPLATES: dict[str, GroupSettings] = {
@@ -176,6 +178,56 @@ def _gate(key: str, raw: Any, base: GateSettings) -> GateSettings:
         raise ConfigError(key, str(e)) from None
 
 
+def _tiers(key: str, value: Any) -> tuple[Tier, ...]:
+    """``[{ days = 7, bonus = 50, title = "坚持一周" }, ...]``."""
+    _typed(key, value, list, "a list of {days, bonus, title} tables")
+    out = []
+    for i, t in enumerate(value):
+        k = f"{key}[{i}]"
+        _typed(k, t, dict, "a table")
+        if set(t) != {"days", "bonus", "title"}:
+            raise ConfigError(k, "needs exactly the keys days, bonus and title")
+        days = _typed(f"{k}.days", t["days"], int, "an integer")
+        if days <= 0:
+            raise ConfigError(f"{k}.days", "must be positive")
+        bonus = _typed(f"{k}.bonus", t["bonus"], int, "an integer")
+        out.append(Tier(days, bonus, _typed(f"{k}.title", t["title"], str, "a string")))
+    return tuple(out)
+
+
+def _checkin(key: str, raw: Any, base: CheckinSettings) -> CheckinSettings:
+    _typed(key, raw, dict, "a table")
+    changes: dict[str, Any] = {}
+    for name, value in raw.items():
+        k = f"{key}.{name}"
+        if name == "enabled":
+            changes[name] = _typed(k, value, bool, "true or false")
+        elif name == "timezone":
+            changes[name] = _typed(k, value, str, "a string")
+            try:
+                CheckinSettings(timezone=value)
+            except ValueError as e:
+                raise ConfigError(k, str(e)) from None
+        elif name in ("keywords", "makeup_keywords", "top_keywords"):
+            changes[name] = _str_list(k, value)
+        elif name == "remind_hour":
+            changes[name] = _typed(k, value, int, "an integer")
+            if not -1 <= value <= 23:
+                raise ConfigError(k, "must be between 0 and 23, or -1 for off")
+        elif name in ("points", "makeup_cost", "makeup_per_month", "daily_cap"):
+            changes[name] = _typed(k, value, int, "an integer")
+            if value < 0:
+                raise ConfigError(k, "must not be negative")
+        elif name == "tiers":
+            changes[name] = _tiers(k, value)
+        else:
+            raise ConfigError(k, "unknown key")
+    try:
+        return dataclasses.replace(base, **changes)
+    except ValueError as e:
+        raise ConfigError(key, str(e)) from None
+
+
 def _group(key: str, raw: Any) -> tuple[tuple[str, str], GroupSettings]:
     _typed(key, raw, dict, "a table")
     for req in ("platform", "id"):
@@ -221,6 +273,8 @@ def _overrides(key: str, raw: dict[str, Any], base: GroupSettings) -> GroupSetti
             changes[name] = _str_list(k, value)
         elif name == "gate":
             changes[name] = _gate(k, value, base.gate)
+        elif name == "checkin":
+            changes[name] = _checkin(k, value, base.checkin)
         else:
             raise ConfigError(k, "unknown key")
     return dataclasses.replace(base, **changes)

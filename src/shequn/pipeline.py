@@ -54,6 +54,7 @@ from shequn.events import (
     MessagePosted,
     ReactionAdded,
 )
+from shequn.features import checkin
 from shequn.features.flood import FloodWatch
 from shequn.features.moderation.verdict import Verdict
 from shequn.features.strikes import step_for
@@ -162,6 +163,7 @@ class Pipeline:
         self._db = asyncio.Lock()
         self.register("gate", self._gate, priority=10)
         self.register("moderation", self._moderation, priority=20)
+        self.register("checkin", checkin.handle, priority=40)
         self.register("questions", self._questions, priority=50)
 
     # -- public API ---------------------------------------------------------------
@@ -238,6 +240,7 @@ class Pipeline:
         async with self._db, self._begin() as conn:
             gate_actions.expire(conn, self._platforms, self.settings_for_group, now)
             lift_expired_mutes(conn, self._platforms, now)
+            checkin.plan_reminders(conn, self._platforms, self.settings_for_group, now)
             self._old_questions(conn, now)
         for platform in self._platforms.values():
             await self._carry_out(platform, now, None)

@@ -1,0 +1,94 @@
+"""The points ledger: signed entries with a reason, a daily cap per reason, balances."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, func, select
+
+from shequn.store import schema
+
+__all__ = ["award", "points_balance", "spend"]
+
+
+def points_balance(conn: Connection, platform: str, group: str, member: str) -> int:
+    """The member's points in the group: the sum of their ledger entries."""
+    p = schema.points_ledger
+    total = conn.execute(
+        select(func.coalesce(func.sum(p.c.delta), 0)).where(
+            p.c.platform == platform, p.c.group_id == group, p.c.member_id == member
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def award(
+    conn: Connection,
+    platform: str,
+    group: str,
+    member: str,
+    *,
+    points: int,
+    reason: str,
+    day: str,
+    ts: float,
+    cap: int,
+) -> int:
+    """Credit up to ``points`` for ``reason``, keeping the day's total for it within ``cap``.
+
+    Returns the points actually credited (0 once the cap is reached: nothing is written).
+    """
+    p = schema.points_ledger
+    earned = conn.execute(
+        select(func.coalesce(func.sum(p.c.delta), 0)).where(
+            p.c.platform == platform,
+            p.c.group_id == group,
+            p.c.member_id == member,
+            p.c.reason == reason,
+            p.c.day == day,
+            p.c.delta > 0,
+        )
+    ).scalar_one()
+    grant = max(0, min(points, cap - int(earned)))
+    if grant:
+        _entry(conn, platform, group, member, grant, reason, day, ts)
+    return grant
+
+
+def spend(
+    conn: Connection,
+    platform: str,
+    group: str,
+    member: str,
+    *,
+    points: int,
+    reason: str,
+    day: str,
+    ts: float,
+) -> bool:
+    """Debit ``points`` if the balance covers them; ``False`` (nothing written) if not."""
+    if points_balance(conn, platform, group, member) < points:
+        return False
+    _entry(conn, platform, group, member, -points, reason, day, ts)
+    return True
+
+
+def _entry(
+    conn: Connection,
+    platform: str,
+    group: str,
+    member: str,
+    delta: int,
+    reason: str,
+    day: str,
+    ts: float,
+) -> None:
+    conn.execute(
+        schema.points_ledger.insert().values(
+            platform=platform,
+            group_id=group,
+            member_id=member,
+            delta=delta,
+            reason=reason,
+            day=day,
+            ts=ts,
+        )
+    )
