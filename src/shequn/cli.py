@@ -203,7 +203,7 @@ def build_app() -> typer.Typer:
 
 
 #: Commands that live with their feature; each module has ``register(app)``.
-_COMMAND_MODULES = ("shequn.commands.moderate", "shequn.commands.bot")
+_COMMAND_MODULES = ("shequn.commands.moderate", "shequn.commands.bot", "shequn.commands.faq")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,172 @@
+"""Match a member's question to an FAQ entry, or decline so a human can answer.
+
+Order: exact keyword / regex rules of the entries first (score 1.0, method
+``"keyword"``); then a score per entry from up to three signals, each the best over the
+entry's phrasings (question + variants), the lexical ones plus a share of the same
+signal on the answer text:
+
+* BM25 confidence over word tokens (:class:`Bm25Index`; + ``ANSWER_WEIGHT_BM25`` × on
+  the answer);
+* character 2–4-gram TF-IDF cosine (:class:`CharIndex`; + ``ANSWER_WEIGHT_CHAR`` ×);
+* cosine of static embeddings (model2vec), when installed.
+
+``mode="bm25"`` uses the first, ``"embedding"`` the last, ``"hybrid"`` the weighted mean
+of all three (``WEIGHTS``). Below ``threshold`` the match has ``entry_id=None``.
+
+The default weights and threshold were calibrated on the even-numbered StackFAQ
+paraphrases of each question; ``bench/faq.py`` reports on the odd-numbered ones.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import msgspec
+import numpy as np
+
+from shequn.features.faq.bank import FaqBank
+from shequn.features.faq.bm25 import Bm25Index
+from shequn.features.faq.charsim import CharIndex
+from shequn.features.faq.embed import Embedder, load_embedder
+from shequn.features.faq.tokens import tokenize
+from shequn.text.normalize import normalize
+
+__all__ = ["DEFAULT_THRESHOLD", "WEIGHTS", "FaqMatcher", "Match", "Method", "Mode"]
+
+Method = Literal["keyword", "bm25", "embedding", "hybrid", "none"]
+Mode = Literal["bm25", "embedding", "hybrid"]
+
+#: Weights of (BM25, character n-grams, embeddings) in the hybrid score.
+WEIGHTS = (0.6, 0.4, 0.1)
+#: Share of the answer text's match added to the phrasing's match.
+ANSWER_WEIGHT_BM25 = 0.2
+ANSWER_WEIGHT_CHAR = 0.5
+#: Hybrid score below which no answer is given.
+DEFAULT_THRESHOLD = 0.3
+
+
+class Match(msgspec.Struct, frozen=True):
+    """The answer to one query: the entry id (``None`` = ask a human), score, method."""
+
+    entry_id: str | None
+    score: float
+    method: Method
+
+
+class _Rule(msgspec.Struct, frozen=True):
+    entry_id: str
+    literal: str | None
+    pattern: re.Pattern[str] | None
+
+
+class FaqMatcher:
+    """Keyword rules, then BM25 + static-embedding similarity over a :class:`FaqBank`."""
+
+    def __init__(
+        self,
+        bank: FaqBank,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        mode: Mode = "hybrid",
+        weights: tuple[float, float, float] = WEIGHTS,
+        use_answers: bool = True,
+        embedder: Embedder | Literal["auto"] | None = "auto",
+    ) -> None:
+        self.bank = bank
+        self.threshold = threshold
+        self.weights = weights
+        self.use_answers = use_answers
+        self.embedder = load_embedder() if embedder == "auto" else embedder
+        if mode == "embedding" and self.embedder is None:
+            raise RuntimeError("embedding mode needs model2vec and tokenlearn-static-model")
+        self.mode: Mode = mode
+        self._ids = [e.id for e in bank]
+        texts: list[str] = []
+        owner: list[int] = []
+        for i, entry in enumerate(bank):
+            texts += entry.texts
+            owner += [i] * len(entry.texts)
+        self._owner = np.asarray(owner, dtype=np.intp)
+        self._bm25 = Bm25Index([tokenize(t) for t in texts])
+        answers = [e.answer for e in bank] if use_answers else []
+        self._bm25_answers = Bm25Index([tokenize(a) for a in answers]) if answers else None
+        self._chars = CharIndex(texts, extra=answers) if mode == "hybrid" and texts else None
+        self._char_answers = CharIndex(answers) if answers and mode == "hybrid" else None
+        self._vecs = (
+            self.embedder.encode(texts)
+            if self.embedder is not None and mode != "bm25" and texts
+            else None
+        )
+        self._rules = [_rule(entry.id, kw) for entry in bank for kw in entry.keywords]
+
+    def _per_entry(self, doc_scores: np.ndarray) -> np.ndarray:
+        out = np.full(len(self._ids), -np.inf)
+        np.maximum.at(out, self._owner, doc_scores)
+        return out
+
+    def _bm25_scores(self, query: str) -> np.ndarray:
+        tokens = tokenize(query)
+        out = self._per_entry(self._bm25.scores(tokens)[1])
+        if self._bm25_answers is not None:
+            out += ANSWER_WEIGHT_BM25 * self._bm25_answers.scores(tokens)[1]
+        return out
+
+    def _char_scores(self, query: str) -> np.ndarray:
+        if self._chars is None:
+            return np.zeros(len(self._ids))
+        out = self._per_entry(self._chars.scores(query))
+        if self._char_answers is not None:
+            out += ANSWER_WEIGHT_CHAR * self._char_answers.scores(query)
+        return out
+
+    def _embedding_scores(self, query: str) -> np.ndarray:
+        assert self.embedder is not None and self._vecs is not None
+        cos = self._vecs @ self.embedder.encode([query])[0]
+        return self._per_entry(np.clip(cos, 0.0, 1.0))
+
+    def scores(self, query: str) -> np.ndarray:
+        """The score of every entry (bank order) under the matcher's mode; no rules."""
+        if self.mode == "bm25":
+            return self._bm25_scores(query)
+        if self.mode == "embedding":
+            return self._embedding_scores(query)
+        wb, wc, we = self.weights
+        total = wb * self._bm25_scores(query) + wc * self._char_scores(query)
+        if self._vecs is not None:
+            total += we * self._embedding_scores(query)
+            return total / (wb + wc + we)
+        return total / (wb + wc)
+
+    def _rule_match(self, query: str) -> str | None:
+        if not self._rules:
+            return None
+        norm = normalize(query)
+        for rule in self._rules:
+            if rule.pattern is not None and rule.pattern.search(norm.light):
+                return rule.entry_id
+            if rule.literal and rule.literal in norm.compact:
+                return rule.entry_id
+        return None
+
+    def match(self, query: str) -> Match:
+        """The best entry for ``query``, or ``entry_id=None`` below the threshold."""
+        if not query.strip():
+            return Match(None, 0.0, "none")
+        hit = self._rule_match(query)
+        if hit is not None:
+            return Match(hit, 1.0, "keyword")
+        if not self._ids:
+            return Match(None, 0.0, "none")
+        scores = self.scores(query)
+        best = int(np.argmax(scores))
+        score = round(float(scores[best]), 4)
+        if score < self.threshold:
+            return Match(None, score, "none")
+        return Match(self._ids[best], score, self.mode)
+
+
+def _rule(entry_id: str, keyword: str) -> _Rule:
+    if keyword.startswith("re:"):
+        return _Rule(entry_id, None, re.compile(keyword[3:], re.IGNORECASE))
+    return _Rule(entry_id, normalize(keyword).compact, None)
