@@ -220,3 +220,13 @@ async def test_invite_code_as_the_first_message(store: Store) -> None:
     chat.take()
     await chat.say(other, "没有")
     assert [n for n, _ in chat.take()] == ["delete", "kick"]
+
+
+def test_answers_are_compared_like_moderation_normalises_text() -> None:
+    from shequn.features.gate import check_answer
+
+    challenge = {"questions": [{"q": "本群的主题是什么？", "a": ["咖啡", "Coffee"]}]}
+    for typed in ("咖啡", " 咖 啡 ", "咖啡。", "ＣＯＦＦＥＥ", "coffee", "咖啡"):
+        assert check_answer(challenge, 0, typed), typed
+    assert check_answer({"questions": [{"q": "?", "a": ["后来"]}]}, 0, "後來")  # traditional
+    assert not check_answer(challenge, 0, "茶")

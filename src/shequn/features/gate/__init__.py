@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import random
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from shequn.text import normalize
 
 __all__ = ["GateSettings", "QuizQuestion", "check_answer", "make_challenge", "prompt"]
 
@@ -61,8 +62,9 @@ class GateSettings:
 
 
 def normalise(text: str) -> str:
-    """Full-width to half-width, case and surrounding blanks ignored."""
-    return unicodedata.normalize("NFKC", text).strip().casefold()
+    """An answer as compared: the moderation normaliser's compact form (width, case,
+    traditional/simplified, blanks and punctuation between characters all ignored)."""
+    return normalize(text).compact.strip().casefold()
 
 
 def make_challenge(gate: GateSettings, rng: random.Random) -> dict[str, Any]:
