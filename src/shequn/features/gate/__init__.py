@@ -63,8 +63,11 @@ class GateSettings:
 
 def normalise(text: str) -> str:
     """An answer as compared: the moderation normaliser's compact form (width, case,
-    traditional/simplified, blanks and punctuation between characters all ignored)."""
-    return normalize(text).compact.strip().casefold()
+    traditional/simplified, blanks and punctuation all ignored)."""
+    return _EDGE_PUNCT.sub("", normalize(text).compact).casefold()
+
+
+_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 
 
 def make_challenge(gate: GateSettings, rng: random.Random) -> dict[str, Any]:
