@@ -19,7 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from shequn.features.activities import ActivitySettings
 from shequn.features.checkin.settings import CheckinSettings, Tier
+from shequn.features.faq.settings import FaqSettings
 from shequn.features.gate import MODES, GateSettings, QuizQuestion
 from shequn.features.strikes import DEFAULT_LADDER, STRICT_LADDER, Step
 
@@ -63,6 +67,8 @@ class GroupSettings:
     duplicate_groups: int = 3  # the same text from one member in this many groups ...
     duplicate_seconds: float = 600.0  # ... within this many seconds is a spam run
     checkin: CheckinSettings = field(default_factory=CheckinSettings)  # 签到 / 打卡
+    activities: ActivitySettings = field(default_factory=ActivitySettings)  # 投票/接龙/抽奖/活动
+    faq: FaqSettings = field(default_factory=FaqSettings)  # 关键词/语义自动回复
 
 
 TEMPLATES: dict[str, GroupSettings] = {
@@ -228,6 +234,33 @@ def _checkin(key: str, raw: Any, base: CheckinSettings) -> CheckinSettings:
         raise ConfigError(key, str(e)) from None
 
 
+#: Feature settings read generically by :func:`_feature` (dataclasses with typed fields).
+_FEATURES = ("activities", "faq")
+_MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
+
+
+def _feature(key: str, raw: Any, base: Any) -> Any:
+    """Overrides of a feature's settings dataclass, type-checked by msgspec.
+
+    Unknown keys, wrong types and failed checks (field constraints or the dataclass's
+    ``__post_init__``) raise :class:`ConfigError` naming the key as precisely as known.
+    """
+    _typed(key, raw, dict, "a table")
+    known = {f.name for f in dataclasses.fields(base)}
+    for name in raw:
+        if name not in known:
+            raise ConfigError(f"{key}.{name}", "unknown key")
+    merged = {**msgspec.to_builtins(base), **raw}
+    try:
+        return msgspec.convert(merged, type(base))
+    except msgspec.ValidationError as e:
+        msg = str(e)
+        m = _MSGSPEC_PATH.search(msg)
+        if m is None:
+            raise ConfigError(key, msg) from None
+        raise ConfigError(key + m.group(1), msg[: m.start()]) from None
+
+
 def _group(key: str, raw: Any) -> tuple[tuple[str, str], GroupSettings]:
     _typed(key, raw, dict, "a table")
     for req in ("platform", "id"):
@@ -275,6 +308,8 @@ def _overrides(key: str, raw: dict[str, Any], base: GroupSettings) -> GroupSetti
             changes[name] = _gate(k, value, base.gate)
         elif name == "checkin":
             changes[name] = _checkin(k, value, base.checkin)
+        elif name in _FEATURES:
+            changes[name] = _feature(k, value, getattr(base, name))
         else:
             raise ConfigError(k, "unknown key")
     return dataclasses.replace(base, **changes)

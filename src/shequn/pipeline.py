@@ -25,7 +25,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +54,7 @@ from shequn.events import (
     MessagePosted,
     ReactionAdded,
 )
-from shequn.features import checkin
+from shequn.features import activities, checkin, faq
 from shequn.features.flood import FloodWatch
 from shequn.features.moderation.verdict import Verdict
 from shequn.features.strikes import step_for
@@ -72,6 +72,10 @@ log = logging.getLogger(__name__)
 Moderate = Callable[..., Verdict]
 #: A feature handler; return ``True`` to stop the handlers after it.
 Handler = Callable[["Context"], Awaitable[bool | None]]
+#: Periodic work run by :meth:`Pipeline.tick` inside its transaction; plans actions.
+TickJob = Callable[
+    [Connection, Mapping[str, Platform], Callable[[str, str], GroupSettings], float], Any
+]
 
 _LABEL = {
     "zh": {"ad": "广告", "spam": "垃圾信息", "abuse": "辱骂", "sensitive": "敏感内容"},
@@ -156,6 +160,7 @@ class Pipeline:
         self.layer_of = layer_of
         self.rng = rng or random.Random()
         self._handlers: list[tuple[int, int, str, Handler]] = []
+        self._tick_jobs: list[tuple[str, TickJob]] = []
         self._platforms: dict[str, Platform] = {}
         self._quarrels = QuarrelWatch()
         self._floods = FloodWatch()
@@ -163,8 +168,13 @@ class Pipeline:
         self._db = asyncio.Lock()
         self.register("gate", self._gate, priority=10)
         self.register("moderation", self._moderation, priority=20)
+        self.register("activities", activities.handle, priority=35)
         self.register("checkin", checkin.handle, priority=40)
+        self.register("faq", faq.handle, priority=45)
         self.register("questions", self._questions, priority=50)
+        self.register_tick("checkin.reminders", checkin.plan_reminders)
+        self.register_tick("activities", activities.tick)
+        self.register_tick("faq", faq.tick)
 
     # -- public API ---------------------------------------------------------------
 
@@ -172,6 +182,10 @@ class Pipeline:
         """Add a feature handler; lower priority runs first, ties in registration order."""
         self._handlers.append((priority, len(self._handlers), name, handler))
         self._handlers.sort(key=lambda h: (h[0], h[1]))
+
+    def register_tick(self, name: str, job: TickJob) -> None:
+        """Add periodic work to :meth:`tick` (run in registration order, one transaction)."""
+        self._tick_jobs.append((name, job))
 
     def attach(self, platform: Platform) -> None:
         """Make ``platform`` known to :meth:`tick` and :meth:`resume` before its first event."""
@@ -240,7 +254,12 @@ class Pipeline:
         async with self._db, self._begin() as conn:
             gate_actions.expire(conn, self._platforms, self.settings_for_group, now)
             lift_expired_mutes(conn, self._platforms, now)
-            checkin.plan_reminders(conn, self._platforms, self.settings_for_group, now)
+            for name, job in self._tick_jobs:
+                try:
+                    with conn.begin_nested():
+                        job(conn, self._platforms, self.settings_for_group, now)
+                except Exception as exc:
+                    log.error("tick job %s failed", name, exc_info=exc)
             self._old_questions(conn, now)
         for platform in self._platforms.values():
             await self._carry_out(platform, now, None)

@@ -6,11 +6,13 @@
 """
 
 from shequn.features.faq.bank import FaqBank, FaqBankError, FaqEntry, load_bank, load_stackfaq
+from shequn.features.faq.handler import handle, tick
 from shequn.features.faq.matcher import (
     DEFAULT_THRESHOLD,
     FaqMatcher,
     Match,
 )
+from shequn.features.faq.settings import FaqSettings
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -18,7 +20,10 @@ __all__ = [
     "FaqBankError",
     "FaqEntry",
     "FaqMatcher",
+    "FaqSettings",
     "Match",
+    "handle",
     "load_bank",
     "load_stackfaq",
+    "tick",
 ]

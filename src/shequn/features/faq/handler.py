@@ -1,0 +1,27 @@
+"""FAQ auto-reply in live groups. Not built yet: the handler and the tick do nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from shequn.pipeline import Context
+    from shequn.platforms.port import Platform
+
+__all__ = ["handle", "tick"]
+
+
+async def handle(ctx: Context) -> bool:
+    return False
+
+
+def tick(
+    conn: Connection,
+    platforms: Mapping[str, Platform],
+    settings_for: Callable[[str, str], Any],
+    now: float,
+) -> None:
+    return None
