@@ -203,7 +203,13 @@ def build_app() -> typer.Typer:
 
 
 #: Commands that live with their feature; each module has ``register(app)``.
-_COMMAND_MODULES = ("shequn.commands.moderate", "shequn.commands.bot", "shequn.commands.faq")
+_COMMAND_MODULES = (
+    "shequn.commands.moderate",
+    "shequn.commands.bot",
+    "shequn.commands.faq",
+    "shequn.commands.activity",
+    "shequn.commands.console",
+)
 
 
 def main(argv: list[str] | None = None) -> None:

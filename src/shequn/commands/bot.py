@@ -42,6 +42,7 @@ ADAPTERS: dict[str, tuple[str, str]] = {
     "matrix": ("shequn.platforms.matrix:MatrixAdapter", "access_token"),
     "telegram": ("shequn.platforms.telegram:TelegramAdapter", "token"),
     "onebot": ("shequn.platforms.onebot:OneBotAdapter", "access_token"),
+    "discord": ("shequn.platforms.discord:DiscordAdapter", "token"),
 }
 
 
