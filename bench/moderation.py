@@ -4,9 +4,11 @@
 
 Quality is measured only on the fixed 30 % held-out split
 (``shequn.features.moderation.datasets.is_held_out``) that ``scripts/train_moderation.py``
-never trains on. A message counts as flagged when the verdict is not ``ok`` (uncertain
-verdicts included: they go to a human). False-positive rate = flagged normal chat /
-all normal chat.
+never trains on. A message is *acted on* when the verdict is not ``ok`` and not
+``uncertain`` (the bot removes it and strikes the member): precision, recall, F1 and
+false-positive rate (acted-on normal chat / all normal chat) are about those. Uncertain
+verdicts go to a human instead; the ``+human`` columns count them in as well (recall
+of acted-or-escalated, and the share of normal chat a human is asked about).
 
 The evasion set takes every held-out Chinese ad and rewrites it with one trick at a
 time (spacing, zero-width, full-width, traditional, homoglyphs, circled digits,
@@ -82,9 +84,16 @@ def metrics(y: list[int], flagged: list[bool]) -> dict[str, float]:
     return {"p": p, "r": r, "f1": f1, "fpr": fp / neg if neg else 0.0, "n": len(y), "neg": neg}
 
 
+def acted(mod: Moderator, texts: list[str]) -> list[bool]:
+    return [v.verdict != "ok" and not v.uncertain for v in mod.check_many(texts)]
+
+
 def quality(data: Path, mod_full: Moderator, mod_rules: Moderator) -> list[Sample]:
-    print("== quality on the held-out 30 % (flagged = verdict != ok)")
-    print(f"{'set':<11}{'engine':<8}{'n':>6}{'ads':>6}{'prec':>8}{'recall':>8}{'F1':>8}{'FPR':>8}")
+    print("== quality on the held-out 30 % (acted on = verdict != ok and not uncertain)")
+    print(
+        f"{'set':<11}{'engine':<8}{'n':>6}{'ads':>6}{'prec':>8}{'recall':>8}{'F1':>8}{'FPR':>8}"
+        f"{'+human: recall':>16}{'FPR':>8}"
+    )
     normal: dict[str, list[bool]] = {"full": [], "rules": []}
     zh_ads: list[Sample] = []
     for name in SETS:
@@ -92,11 +101,13 @@ def quality(data: Path, mod_full: Moderator, mod_rules: Moderator) -> list[Sampl
         held = [s for s in samples if is_held_out(s.text)]
         y = [s.label for s in held]
         for label, mod in (("full", mod_full), ("rules", mod_rules)):
-            flagged = [v.verdict != "ok" for v in mod.check_many([s.text for s in held])]
+            verdicts = mod.check_many([s.text for s in held])
+            flagged = [v.verdict != "ok" and not v.uncertain for v in verdicts]
             m = metrics(y, flagged)
+            h = metrics(y, [v.verdict != "ok" for v in verdicts])
             print(
                 f"{name:<11}{label:<8}{m['n']:>6}{m['n'] - m['neg']:>6}{m['p']:>8.3f}"
-                f"{m['r']:>8.3f}{m['f1']:>8.3f}{m['fpr']:>8.3%}"
+                f"{m['r']:>8.3f}{m['f1']:>8.3f}{m['fpr']:>8.3%}{h['r']:>16.3f}{h['fpr']:>8.3%}"
             )
             if name.startswith("qq"):
                 normal[label] += [f for f, s in zip(flagged, held, strict=True) if not s.label]
@@ -106,7 +117,7 @@ def quality(data: Path, mod_full: Moderator, mod_rules: Moderator) -> list[Sampl
             zh_ads += [s for s in held if s.label]
     for label, flags in normal.items():
         print(
-            f"normal Chinese group chat ({label}): {sum(flags)}/{len(flags)} flagged, "
+            f"normal Chinese group chat ({label}): {sum(flags)}/{len(flags)} acted on, "
             f"FPR {sum(flags) / max(1, len(flags)):.3%}"
         )
     return zh_ads
@@ -114,12 +125,12 @@ def quality(data: Path, mod_full: Moderator, mod_rules: Moderator) -> list[Sampl
 
 def evasion(mod: Moderator, ads: list[Sample]) -> None:
     print(f"== evasion: {len(ads)} held-out Chinese ads x {len(TRICKS)} tricks")
-    base = [v.verdict != "ok" for v in mod.check_many([s.text for s in ads])]
+    base = acted(mod, [s.text for s in ads])
     caught_plain = sum(base)
     print(f"plain: {caught_plain}/{len(ads)} caught")
     tot = tot_caught = tot_rel = tot_rel_n = 0
     for trick, fn in TRICKS.items():
-        flagged = [v.verdict != "ok" for v in mod.check_many([fn(s.text) for s in ads])]
+        flagged = acted(mod, [fn(s.text) for s in ads])
         rel = sum(1 for f, b in zip(flagged, base, strict=True) if f and b)
         tot += len(ads)
         tot_caught += sum(flagged)

@@ -32,6 +32,8 @@ from shequn.features.moderation.classifier import (  # noqa: E402
     make_vectorizer,
     tfidf,
 )
+from shequn.features.moderation import Moderator, ModerationSettings  # noqa: E402
+from shequn.features.moderation.fusion import FEATURES, feature_vector  # noqa: E402
 from shequn.features.moderation.datasets import (  # noqa: E402
     HELD_OUT_PERCENT,
     SETS,
@@ -81,8 +83,9 @@ def augmented(text: str) -> list[str]:
 
 def choose_threshold(
     x: object, y: np.ndarray, c: float, max_fpr: float, extra: tuple[object, np.ndarray] | None
-) -> float:
-    """Lowest probability threshold whose 5-fold out-of-fold FPR is within ``max_fpr``.
+) -> tuple[float, np.ndarray]:
+    """Lowest probability threshold whose 5-fold out-of-fold FPR is within ``max_fpr``,
+    and the out-of-fold log-odds (the fusion model learns from those).
 
     Only the training side is used, so the held-out split stays unseen. Augmented
     variants (``extra``: their matrix and the index of the text each came from) join
@@ -100,15 +103,54 @@ def choose_threshold(
             m.fit(sp.vstack([x[tr], ex[keep]]), np.r_[y[tr], np.ones(int(keep.sum()), int)])  # type: ignore[index]
         else:
             m.fit(x[tr], y[tr])  # type: ignore[index]
-        oof[te] = m.predict_proba(x[te])[:, 1]  # type: ignore[index]
+        oof[te] = m.decision_function(x[te])  # type: ignore[index]
+    return _threshold(1.0 / (1.0 + np.exp(-oof)), y, max_fpr, "classifier"), oof
+
+
+def _threshold(prob: np.ndarray, y: np.ndarray, max_fpr: float, what: str) -> float:
     neg = y == 0
     for t in np.arange(0.5, 0.99, 0.01):
-        fpr = float(np.mean(oof[neg] >= t))
+        fpr = float(np.mean(prob[neg] >= t))
         if fpr <= max_fpr:
-            rec = float(np.mean(oof[~neg] >= t))
-            print(f"threshold {t:.2f}: out-of-fold FPR {fpr:.3%}, recall {rec:.3%}")
+            rec = float(np.mean(prob[~neg] >= t))
+            print(f"{what} threshold {t:.2f}: out-of-fold FPR {fpr:.3%}, recall {rec:.3%}")
             return round(float(t), 2)
     return 0.99
+
+
+def fit_fusion(
+    samples: list[tuple[str, int]], logits: list[float | None], max_fpr: float
+) -> dict[str, object]:
+    """The fusion model (see ``shequn.features.moderation.fusion``) on out-of-fold logits.
+
+    Rule evidence comes from the engine itself (classifier off), so training and run
+    time see the same reasons; the threshold is chosen on the fusion's own 5-fold
+    out-of-fold probabilities.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    rules = Moderator(ModerationSettings(use_classifier=False))
+    rows = []
+    for (text, _), logit in zip(samples, logits, strict=True):
+        compact, hits = rules.rule_hits(text)
+        ad_like = [r for cat, r in hits if cat in ("ad", "money", "spam")]
+        rows.append(feature_vector(ad_like, logit, compact))
+    z = np.array(rows)
+    y = np.array([label for _, label in samples])
+    oof = np.zeros(len(y))
+    for tr, te in StratifiedKFold(5, shuffle=True, random_state=0).split(z, y):
+        m = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000).fit(z[tr], y[tr])
+        oof[te] = m.predict_proba(z[te])[:, 1]
+    threshold = _threshold(oof, y, max_fpr, "fusion")
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000).fit(z, y)
+    return {
+        "features": list(FEATURES),
+        "coef": [round(float(c), 6) for c in model.coef_[0]],
+        "intercept": round(float(model.intercept_[0]), 6),
+        "threshold": threshold,
+        "trained_on": len(y),
+        "model": "logistic regression (C=1, balanced) on rule families + out-of-fold logits",
+    }
 
 
 def main() -> None:
@@ -130,6 +172,8 @@ def main() -> None:
     extra_texts: list[str] = []
     extra_source: list[int] = []
     counts: dict[str, dict[str, int]] = {}
+    every: list[tuple[str, int]] = []  # all training samples, short ones too (fusion)
+    row_of: list[int] = []  # every[i] -> its row in texts, or -1 when too short
     for name in SETS:
         samples, bad = load_set(args.data, name)
         train = [s for s in samples if not is_held_out(s.text)]
@@ -141,6 +185,8 @@ def main() -> None:
         }
         for s in train:
             text = classifier_input(normalize(s.text).compact)
+            every.append((s.text, s.label))
+            row_of.append(len(texts) if len(text) >= MIN_CHARS else -1)
             if len(text) >= MIN_CHARS:  # the engine never asks about shorter texts
                 if args.augment and s.label and name.startswith("qq"):
                     for v in augmented(s.text):
@@ -157,7 +203,8 @@ def main() -> None:
     extra = None
     if extra_texts:
         extra = (tfidf(vec.transform(extra_texts), idf), np.array(extra_source))
-    threshold = choose_threshold(x, y, args.c, args.max_fpr, extra)
+    threshold, oof = choose_threshold(x, y, args.c, args.max_fpr, extra)
+    fusion = fit_fusion(every, [float(oof[i]) if i >= 0 else None for i in row_of], args.max_fpr)
     model = LogisticRegression(C=args.c, class_weight="balanced", max_iter=5000)
     if extra is not None:
         import scipy.sparse as sp
@@ -195,6 +242,7 @@ def main() -> None:
         "train_accuracy": round(train_acc, 4),
         "threshold": threshold,
         "threshold_rule": f"lowest probability with out-of-fold FPR <= {args.max_fpr:.2%}",
+        "fusion": fusion,
     }
     (args.out / "spam_linear.json").write_text(
         json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

@@ -1,9 +1,10 @@
 """The engine end to end on real held-out messages, its settings, and hostile input.
 
-Floors are the figures measured on the held-out split (``bench/moderation.py``,
-2026-11-21, model retrained with augmented ads) with a margin: Chinese ads recall
-0.689 → 0.64, Chinese normal-chat FPR 1.38 % → 2.5 %, SMS recall 0.972 → 0.92 /
-FPR 0.66 % → 2 %, Telegram recall 0.837 → 0.75 / FPR 2.3 % → 6 %.
+Rates count messages the bot *acts on* (verdict not ``ok`` and not uncertain). Floors
+are the figures measured on the held-out split (``bench/moderation.py``, 2026-11-21,
+classifier + fusion model) with a margin: Chinese ads recall 0.733 → 0.69, Chinese
+normal-chat FPR 0.99 % → 1.6 %, SMS recall 0.963 → 0.92 / FPR 0.47 % → 1.2 %,
+Telegram recall 0.837 → 0.78 / FPR 1.1 % → 3 %.
 """
 
 from __future__ import annotations
@@ -26,19 +27,20 @@ from shequn.features.moderation.datasets import Sample, is_held_out, load_set
 
 def _rates(mod: Moderator, samples: list[Sample]) -> tuple[float, float]:
     verdicts = mod.check_many([s.text for s in samples])
-    ads = [v.verdict != "ok" for v, s in zip(verdicts, samples, strict=True) if s.label]
-    normal = [v.verdict != "ok" for v, s in zip(verdicts, samples, strict=True) if not s.label]
+    acted = [v.verdict != "ok" and not v.uncertain for v in verdicts]
+    ads = [a for a, s in zip(acted, samples, strict=True) if s.label]
+    normal = [a for a, s in zip(acted, samples, strict=True) if not s.label]
     return sum(ads) / len(ads), sum(normal) / len(normal)
 
 
 def test_real_chinese_group_ads_and_chat(moderator: Moderator, zh_held_out: list[Sample]) -> None:
     recall, fpr = _rates(moderator, zh_held_out)
-    assert recall >= 0.64
-    assert fpr <= 0.025
+    assert recall >= 0.69
+    assert fpr <= 0.016
 
 
 @pytest.mark.parametrize(
-    ("name", "min_recall", "max_fpr"), [("sms", 0.92, 0.02), ("telegram", 0.75, 0.06)]
+    ("name", "min_recall", "max_fpr"), [("sms", 0.92, 0.012), ("telegram", 0.78, 0.03)]
 )
 def test_real_sms_and_telegram(
     moderator: Moderator, data_dir: Path, name: str, min_recall: float, max_fpr: float

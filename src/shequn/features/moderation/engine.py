@@ -27,6 +27,7 @@ Stateful checks (flood, the same text in many groups) belong to the caller; it c
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from functools import lru_cache
@@ -39,6 +40,7 @@ from shequn.features.moderation.classifier import (
     classifier_input,
     load_classifier,
 )
+from shequn.features.moderation.fusion import Fusion, family, feature_vector
 from shequn.features.moderation.lexicon import Lexicon
 from shequn.features.moderation.settings import Allowlist, ModerationSettings
 from shequn.features.moderation.verdict import Label, Reason, Verdict
@@ -100,6 +102,11 @@ class Moderator:
         else:
             self.lexicon = _default_lexicon()
         self._classifier: Classifier | bool | None = False  # False: not loaded yet
+        self._fusion: Fusion | bool | None = False
+        # A group's own watched words are policy, not evidence to re-weigh.
+        self._own_words = frozenset(
+            normalize(w).compact for words in s.extra_words.values() for w in words
+        )
         # Chat repeats itself (greetings, floods, the same ad in many groups): verdicts
         # are immutable, so the last few thousand are kept per (text, kind, mentions, allow).
         self._cached_check = lru_cache(maxsize=_CACHE_SIZE)(self._check)
@@ -169,14 +176,22 @@ class Moderator:
         x = classifier_input(compact)
         return clf.predict_one(x) if len(x) >= MIN_CHARS else -1.0
 
-    def _decide(
-        self, text: str, compact: str, hits: list[tuple[str, Reason]], prob: float | None = None
-    ) -> Verdict:
+    @property
+    def fusion(self) -> Fusion | None:
+        """The learned combination of ad/spam evidence, when the classifier ships one."""
+        if self._fusion is False:
+            clf = self.classifier
+            self._fusion = Fusion.from_meta(clf.meta) if clf is not None else None
+        return self._fusion  # type: ignore[return-value]
+
+    def _decide(self, text: str, compact: str, hits: list[tuple[str, Reason]]) -> Verdict:
+        clf, fusion = self.classifier, self.fusion
+        if clf is not None and fusion is not None:
+            return self._decide_fused(text, compact, hits, clf, fusion)
         s = self.settings
         rule_score = score = _noisy_or([r.weight for _, r in hits])
         if rule_score < s.act_at:
-            if prob is None:
-                prob = self._probability(compact)
+            prob = self._probability(compact)
             clf = self.classifier
             if clf is not None and prob >= clf.threshold:
                 category = "ad" if _CJK.search(compact) else "spam"
@@ -193,13 +208,57 @@ class Moderator:
                     for c, r in hits
                 ]
                 score = _noisy_or([r.weight for _, r in hits])
+        return self._verdict(text, hits, [r for _, r in hits], score)
+
+    def _decide_fused(
+        self,
+        text: str,
+        compact: str,
+        hits: list[tuple[str, Reason]],
+        clf: Classifier,
+        fusion: Fusion,
+    ) -> Verdict:
+        """Trained ad/spam evidence through the fusion model; the rest joins by noisy-OR."""
+        trained: list[tuple[str, Reason]] = []
+        scoring: list[tuple[str, Reason]] = []
+        for category, r in hits:
+            is_trained = (
+                category in _AD_LIKE
+                and family(r.detector) is not None
+                and r.detail not in self._own_words
+            )
+            (trained if is_trained else scoring).append((category, r))
+        x = classifier_input(compact)
+        logit = clf.logit(x) if len(x) >= MIN_CHARS else None
+        p = fusion.probability(feature_vector([r for _, r in trained], logit, compact))
+        if trained:
+            category = max(trained, key=lambda h: h[1].weight)[0]
+        else:
+            category = "ad" if _CJK.search(compact) else "spam"
+        fused = Reason("fusion", f"p={p:.2f}", round(fusion.weight(p, self.settings.act_at), 3))
+        scoring.append((category, fused))
+        evidence = [r for _, r in scoring] + [r for _, r in trained]
+        if fused.weight < 0.05 and not trained:  # no ad/spam case to answer
+            scoring.pop()
+            evidence.remove(fused)
+        elif logit is not None:
+            q = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
+            evidence.append(Reason("classifier", f"p={q:.2f}", round(q, 3)))
+        score = _noisy_or([r.weight for _, r in scoring])
+        return self._verdict(text, scoring, evidence, score)
+
+    def _verdict(
+        self, text: str, scoring: list[tuple[str, Reason]], evidence: list[Reason], score: float
+    ) -> Verdict:
+        """Label = the category with the strongest noisy-OR among the ``scoring`` hits."""
+        s = self.settings
         score = round(score, 4)
         # stable: equal weights keep the order the detectors gave them
-        reasons = tuple(sorted([r for _, r in hits], key=_WEIGHT, reverse=True))
-        if not hits or score < s.escalate_at:
+        reasons = tuple(sorted(evidence, key=_WEIGHT, reverse=True))
+        if not scoring or score < s.escalate_at:
             return Verdict(text=text, verdict="ok", score=score, reasons=reasons)
         by_category: dict[str, list[float]] = defaultdict(list)
-        for category, reason in hits:
+        for category, reason in scoring:
             by_category[category].append(reason.weight)
         top = max(by_category, key=lambda c: _noisy_or(by_category[c]))
         return Verdict(
