@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from shequn.features.moderation import ModerationSettings, Moderator  # noqa: E402
 from shequn.features.moderation.classifier import (  # noqa: E402
     MIN_CHARS,
     VECTORIZER,
@@ -32,14 +33,13 @@ from shequn.features.moderation.classifier import (  # noqa: E402
     make_vectorizer,
     tfidf,
 )
-from shequn.features.moderation import Moderator, ModerationSettings  # noqa: E402
-from shequn.features.moderation.fusion import FEATURES, feature_vector  # noqa: E402
 from shequn.features.moderation.datasets import (  # noqa: E402
     HELD_OUT_PERCENT,
     SETS,
     is_held_out,
     load_set,
 )
+from shequn.features.moderation.fusion import FEATURES, feature_vector  # noqa: E402
 from shequn.text import normalize  # noqa: E402
 
 LICENCES = {
