@@ -46,7 +46,13 @@ from shequn.events import (
     MessagePosted,
     ReactionAdded,
 )
-from shequn.platforms.port import Capability, EventHandler, PlatformError, Unsupported
+from shequn.platforms.port import (
+    Capability,
+    EventHandler,
+    PlatformError,
+    Unsupported,
+    translate_or_skip,
+)
 
 __all__ = ["PLATFORM", "MatrixAdapter", "MatrixError", "translate"]
 
@@ -410,7 +416,9 @@ class MatrixAdapter:
                 raws = [] if skip_history else raws[_own_join(raws, own) :]
             for raw in raws:
                 t0 = time.perf_counter()
-                events = translate(room_id, raw, own_id=own, names=names)
+                events = translate_or_skip(
+                    PLATFORM, translate, raw, room_id, own_id=own, names=names
+                )
                 for event in events:
                     await handle(event, self)
                 if events:

@@ -37,7 +37,13 @@ from shequn.events import (
     MessageKind,
     MessagePosted,
 )
-from shequn.platforms.port import Capability, EventHandler, PlatformError, Unsupported
+from shequn.platforms.port import (
+    Capability,
+    EventHandler,
+    PlatformError,
+    Unsupported,
+    translate_or_skip,
+)
 
 __all__ = ["OneBotAdapter", "parse_cq", "translate"]
 
@@ -293,7 +299,7 @@ class OneBotAdapter:
             raw = await self._queue.get()
             if raw.get("post_type") == "request" and "flag" in raw:
                 self._request_sub_type[str(raw["flag"])] = str(raw.get("sub_type", "add"))
-            for event in translate(raw):
+            for event in translate_or_skip(PLATFORM, translate, raw):
                 await handle(event, self)
 
     def _headers(self) -> dict[str, str]:

@@ -8,10 +8,13 @@ rather than doing nothing; :class:`Unsupported` is raised if it forgets to check
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
+
+import msgspec
 
 from shequn.events import Event
 
@@ -24,7 +27,38 @@ __all__ = [
     "Platform",
     "PlatformError",
     "Unsupported",
+    "translate_or_skip",
 ]
+
+log = logging.getLogger(__name__)
+
+#: What a translator raises on a payload that is not in the shape the protocol documents.
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def translate_or_skip(
+    platform: str, translate: Callable[..., list[Event]], raw: Any, *args: Any, **kw: Any
+) -> list[Event]:
+    """``translate(raw, ...)``, or ``[]`` with a logged reason when ``raw`` is malformed.
+
+    A platform may send a payload shequn does not understand (a protocol change, a
+    buggy bridge, a hostile client on a reverse WebSocket): it is skipped with a
+    warning naming the platform, the error and the start of the payload, and the event
+    loop goes on. Events are checked against their declared field types. ``tests/fuzz`` checks every adapter against generated payloads.
+    """
+    try:
+        if not isinstance(raw, dict):
+            raise TypeError(f"expected a JSON object, got {type(raw).__name__}")
+        events = translate(*args, raw, **kw) if args else translate(raw, **kw)
+        # A field of the wrong type (a list where the protocol has a string) would
+        # only fail later, in the archive writer, and stall the event loop there.
+        return [msgspec.convert(msgspec.to_builtins(e), type(e)) for e in events]
+    except MALFORMED as exc:
+        log.warning(
+            "%s: skipped a malformed payload (%s: %s): %.300r",
+            platform, type(exc).__name__, exc, raw,
+        )  # fmt: skip
+        return []
 
 
 class Capability(StrEnum):

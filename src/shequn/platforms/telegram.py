@@ -35,7 +35,13 @@ from shequn.events import (
     MessageKind,
     MessagePosted,
 )
-from shequn.platforms.port import Capability, EventHandler, PlatformError, Unsupported
+from shequn.platforms.port import (
+    Capability,
+    EventHandler,
+    PlatformError,
+    Unsupported,
+    translate_or_skip,
+)
 
 __all__ = ["TelegramAdapter", "translate"]
 
@@ -337,7 +343,7 @@ class TelegramAdapter:
 
     def _events(self, update: dict[str, Any]) -> list[Event]:
         """The update's events, led by a GroupSeen when a chat or its title is new."""
-        events = translate(update)
+        events = translate_or_skip(PLATFORM, translate, update)
         chat = _chat_of(update)
         if events and chat and chat.get("type") in GROUP_TYPES:
             group, title = str(chat["id"]), str(chat.get("title", ""))
