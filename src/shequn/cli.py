@@ -209,6 +209,7 @@ _COMMAND_MODULES = (
     "shequn.commands.faq",
     "shequn.commands.activity",
     "shequn.commands.console",
+    "shequn.commands.member",
 )
 
 
