@@ -102,6 +102,10 @@ class MessagePosted(msgspec.Struct, frozen=True, gc=False):
     mentions: tuple[MemberRef, ...] = ()
     forwarded: bool = False
     edited: bool = False
+    #: The platform's references to the message's images (Matrix ``mxc://`` URIs,
+    #: OneBot image URLs, Telegram file ids), for :meth:`Platform.fetch_media`. Not
+    #: archived: they expire, and the archive keeps what was said, not the files.
+    media: tuple[str, ...] = ()
 
 
 class MemberJoined(msgspec.Struct, frozen=True, gc=False):

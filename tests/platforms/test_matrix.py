@@ -75,7 +75,11 @@ def test_edit_is_the_original_message_with_the_new_text() -> None:
 
 def test_image() -> None:
     got = one("image")
-    assert (got.kind, got.text) == (MessageKind.IMAGE, "photo.jpg")
+    assert (got.kind, got.text, got.media) == (
+        MessageKind.IMAGE,
+        "photo.jpg",
+        ("mxc://localhost/abc",),
+    )
 
 
 def test_own_messages_are_marked_as_the_bot() -> None:

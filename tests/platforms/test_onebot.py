@@ -59,7 +59,7 @@ EXPECTED: dict[str, list[Event]] = {
         _msg("1003", 1700000002, MemberRef("10003000", "Test", is_operator=True),
              text="Test text [not a code] & more")
     ],
-    "image": [_msg("1004", 1700000003, XM, kind=MessageKind.IMAGE)],
+    "image": [_msg("1004", 1700000003, XM, kind=MessageKind.IMAGE, media=("http://baidu.com/1.jpg",))],
     "face": [_msg("1005", 1700000004, XM, text="早")],
     "record": [_msg("1006", 1700000005, XM, kind=MessageKind.VOICE)],
     "video": [_msg("1007", 1700000006, XM, kind=MessageKind.VIDEO)],

@@ -54,7 +54,11 @@ EXPECTED: dict[str, list[Event]] = {
              kind=MessageKind.LINK, reply_to="29",
              mentions=(MemberRef("@alice", "alice"), MemberRef("777000111", "Bob")))
     ],
-    "photo_caption": [_msg("32", 1691531810, USER1, text="活动海报", kind=MessageKind.IMAGE)],
+    "photo_caption": [
+        # the largest of the sizes Telegram sends is the one to read QR codes in
+        _msg("32", 1691531810, USER1, text="活动海报", kind=MessageKind.IMAGE,
+             media=("AgACAgQAAxkBAAMgZ2",))
+    ],
     "sticker": [_msg("33", 1691531820, kind=MessageKind.STICKER)],
     "video": [_msg("34", 1691531830, kind=MessageKind.VIDEO)],
     "voice": [_msg("35", 1691531840, kind=MessageKind.VOICE)],

@@ -114,12 +114,15 @@ def _message(room_id: str, raw: Mapping[str, Any], ts: float, sender: MemberRef)
     else:
         kind = _KINDS.get(content.get("msgtype", ""), MessageKind.OTHER)
     mentioned = (content.get("m.mentions") or {}).get("user_ids") or ()
+    url = content.get("url")
+    media = (url,) if kind is MessageKind.IMAGE and isinstance(url, str) else ()
     return [
         MessagePosted(
             PLATFORM, room_id, message_id, ts, sender, text, kind,
             reply_to=reply_to,
             mentions=tuple(MemberRef(u) for u in mentioned if isinstance(u, str)),
             edited=edited,
+            media=media,
         )
     ]  # fmt: skip
 
@@ -290,7 +293,7 @@ class MatrixAdapter:
     name = PLATFORM
     capabilities = frozenset(
         {Capability.SEND, Capability.REPLY, Capability.DELETE, Capability.MUTE,
-         Capability.KICK, Capability.BAN, Capability.APPROVE_JOIN}
+         Capability.KICK, Capability.BAN, Capability.APPROVE_JOIN, Capability.FETCH_MEDIA}
     )  # fmt: skip
 
     def __init__(
@@ -498,3 +501,16 @@ class MatrixAdapter:
             await _call("invite", self._client.room_invite(group_id, request_id))
         else:
             await _call("deny knock", self._client.room_kick(group_id, request_id, reason or None))
+
+    async def fetch_media(self, ref: str, *, max_bytes: int) -> bytes:
+        """Download an ``mxc://`` image through the authenticated media API."""
+        if not ref.startswith("mxc://"):
+            raise PlatformError(f"not a Matrix media URI: {ref[:80]!r}")
+        await self._ensure_login()
+        resp = await _call("download", self._client.download(mxc=ref))
+        body = getattr(resp, "body", None)
+        if not isinstance(body, bytes):
+            raise MatrixError(f"download of {ref!r} gave no file")
+        if len(body) > max_bytes:
+            raise PlatformError(f"media {ref!r} is larger than {max_bytes} bytes")
+        return body

@@ -42,6 +42,7 @@ from shequn.platforms.port import (
     EventHandler,
     PlatformError,
     Unsupported,
+    fetch_bounded,
     translate_or_skip,
 )
 
@@ -136,6 +137,7 @@ def _message(raw: dict[str, Any]) -> list[Event]:
     mentions: list[MemberRef] = []
     reply_to: str | None = None
     kind: MessageKind | None = None
+    media: list[str] = []
     for seg in segs:
         kind_of, data = seg.get("type", ""), seg.get("data") or {}
         if kind_of == "text":
@@ -146,7 +148,9 @@ def _message(raw: dict[str, Any]) -> list[Event]:
                 mentions.append(MemberRef(qq, name=str(data.get("name", ""))))
         elif kind_of == "reply":
             reply_to = str(data.get("id", "")) or None
-        elif kind is None and kind_of == "json":
+        if kind_of == "image" and isinstance(data.get("url"), str):
+            media.append(data["url"])
+        if kind is None and kind_of == "json":
             kind = _json_kind(str(data.get("data", "")))
         elif kind is None and kind_of in _KIND_BY_SEGMENT:
             kind = _KIND_BY_SEGMENT[kind_of]
@@ -162,6 +166,7 @@ def _message(raw: dict[str, Any]) -> list[Event]:
             reply_to=reply_to,
             mentions=tuple(mentions),
             forwarded=kind is MessageKind.FORWARD,
+            media=tuple(media),
         )
     ]
 
@@ -461,3 +466,10 @@ class OneBotAdapter:
         if not approve:
             params["reason"] = reason
         await self.call("set_group_add_request", **params)
+
+    async def fetch_media(self, ref: str, *, max_bytes: int) -> bytes:
+        """An image segment's ``url`` (NapCat / go-cqhttp serve QQ's CDN links there)."""
+        if not ref.startswith(("http://", "https://")):
+            raise PlatformError(f"not a downloadable image URL: {ref[:80]!r}")
+        async with aiohttp.ClientSession() as session:
+            return await fetch_bounded(session, ref, max_bytes=max_bytes)

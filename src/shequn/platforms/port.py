@@ -27,6 +27,7 @@ __all__ = [
     "Platform",
     "PlatformError",
     "Unsupported",
+    "fetch_bounded",
     "translate_or_skip",
 ]
 
@@ -70,6 +71,7 @@ class Capability(StrEnum):
     BAN = "ban"  # kick and keep out; unban lifts it
     SET_CARD = "set_card"  # member card / nickname in the group
     APPROVE_JOIN = "approve_join"  # approve or deny a join request
+    FETCH_MEDIA = "fetch_media"  # download a posted image (QR-code checks)
 
 
 class Unsupported(RuntimeError):
@@ -110,6 +112,13 @@ class Platform(Protocol):
         self, group_id: str, request_id: str, approve: bool, reason: str = ""
     ) -> None: ...
 
+    async def fetch_media(self, ref: str, *, max_bytes: int) -> bytes:
+        """The file behind a :attr:`MessagePosted.media` reference, at most ``max_bytes``.
+
+        Raises :class:`PlatformError` when it cannot be fetched or is larger.
+        """
+        ...
+
 
 #: What an adapter calls for every event it receives; it returns once the event is
 #: persisted, so an adapter may then acknowledge it to the platform (at-least-once
@@ -144,6 +153,7 @@ class FakePlatform:
     name: str = "fake"
     capabilities: frozenset[Capability] = frozenset(Capability)
     calls: list[Call] = field(default_factory=list)
+    media: dict[str, bytes] = field(default_factory=dict)  # what fetch_media serves
     _next_id: int = 0
 
     def _record(self, cap: Capability, name: str, **args: Any) -> None:
@@ -184,3 +194,36 @@ class FakePlatform:
     ) -> None:
         self._record(Capability.APPROVE_JOIN, "approve_join",
                      group_id=group_id, request_id=request_id, approve=approve)  # fmt: skip
+
+    async def fetch_media(self, ref: str, *, max_bytes: int) -> bytes:
+        self._record(Capability.FETCH_MEDIA, "fetch_media", ref=ref)
+        if ref not in self.media:
+            raise PlatformError(f"{self.name}: no media {ref!r}")
+        data = self.media[ref]
+        if len(data) > max_bytes:
+            raise PlatformError(f"{self.name}: media {ref!r} is larger than {max_bytes} bytes")
+        return data
+
+
+async def fetch_bounded(session: Any, url: str, *, max_bytes: int, timeout: float = 20.0) -> bytes:
+    """GET ``url`` with an aiohttp ``session``, refusing bodies over ``max_bytes``.
+
+    The size is checked against ``Content-Length`` first and while streaming, so a
+    hostile server cannot make the bot download more than ``max_bytes``.
+    """
+    import aiohttp
+
+    try:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+            if resp.status != 200:
+                raise PlatformError(f"media download failed: HTTP {resp.status}")
+            if (resp.content_length or 0) > max_bytes:
+                raise PlatformError(f"media is larger than {max_bytes} bytes")
+            buf = bytearray()
+            async for chunk in resp.content.iter_chunked(64 * 1024):
+                buf += chunk
+                if len(buf) > max_bytes:
+                    raise PlatformError(f"media is larger than {max_bytes} bytes")
+            return bytes(buf)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise PlatformError(f"media download failed: {exc or type(exc).__name__}") from exc

@@ -40,6 +40,7 @@ from shequn.platforms.port import (
     EventHandler,
     PlatformError,
     Unsupported,
+    fetch_bounded,
     translate_or_skip,
 )
 
@@ -166,8 +167,18 @@ def _message(msg: dict[str, Any]) -> list[Event]:
             mentions=mentions,
             forwarded="forward_origin" in msg or "forward_date" in msg,
             edited="edit_date" in msg,
+            media=_photo(msg),
         )
     ]
+
+
+def _photo(msg: dict[str, Any]) -> tuple[str, ...]:
+    """The file id of the largest size of a photo (Telegram sends several sizes)."""
+    sizes = [p for p in msg.get("photo") or () if isinstance(p, dict) and "file_id" in p]
+    if not sizes:
+        return ()
+    best = max(sizes, key=lambda p: int(p.get("width", 0)) * int(p.get("height", 0)))
+    return (str(best["file_id"]),)
 
 
 def _chat_member(upd: dict[str, Any]) -> list[Event]:
@@ -425,3 +436,13 @@ class TelegramAdapter:
     ) -> None:
         method = "approveChatJoinRequest" if approve else "declineChatJoinRequest"
         await self.call(method, chat_id=int(group_id), user_id=int(request_id))
+
+    async def fetch_media(self, ref: str, *, max_bytes: int) -> bytes:
+        """``getFile`` for the file id, then the file itself (bots may fetch up to 20 MB)."""
+        info = await self.call("getFile", file_id=ref)
+        if not isinstance(info, dict) or not isinstance(info.get("file_path"), str):
+            raise PlatformError(f"Telegram getFile: no file_path for {ref[:40]!r}")
+        if int(info.get("file_size") or 0) > max_bytes:
+            raise PlatformError(f"media is larger than {max_bytes} bytes")
+        url = f"{self.api_base}/file/bot{self.token}/{info['file_path']}"
+        return await fetch_bounded(self._http(), url, max_bytes=max_bytes)
