@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 
 from shequn.events import Event
 from shequn.platforms import matrix, onebot, telegram
+from shequn.platforms.discord import gateway as discord_gateway
+from shequn.platforms.discord.state import GatewayState
 from shequn.platforms.port import translate_or_skip
 from shequn.store import open_store
 from shequn.store.writer import ArchiveWriter
@@ -48,7 +50,17 @@ ADAPTERS = {
     "telegram": (lambda: _list("telegram_bot/updates.json", "update"), telegram.translate, ()),
     "onebot": (lambda: _list("onebot/events.json", "event"), onebot.translate, ()),
     "matrix": (_matrix_seeds, matrix.translate, ("!room:localhost",)),
+    "discord": (lambda: _list("discord/gateway.json", "frame"), None, ()),
 }
+
+
+def _discord(frames: list[Any]) -> Any:
+    """Discord's translator keeps state: learn the guild frames first, as after READY."""
+    state = GatewayState()
+    for frame in frames:
+        if frame.get("t") in ("READY", "GUILD_CREATE"):
+            discord_gateway.translate(frame, state, now=0.0)
+    return lambda raw: discord_gateway.translate(raw, state, now=0.0)
 
 
 @pytest.mark.parametrize("name", sorted(ADAPTERS))
@@ -58,10 +70,13 @@ def test_parser_survives_malformed_payloads(
     load, translate, args = ADAPTERS[name]
     seeds = [s for s in load() if isinstance(s, dict)]
     assert seeds, "no seed payloads"
+    if translate is None:
+        translate = _discord(seeds)
     platform = {
         "telegram": telegram.PLATFORM,
         "onebot": onebot.PLATFORM,
         "matrix": matrix.PLATFORM,
+        "discord": "discord",
     }[name]
     store = open_store(f"sqlite:///{tmp_path / 'fuzz.db'}")
     outcomes = {"events": 0, "skipped": 0, "nothing": 0}

@@ -27,6 +27,7 @@ __all__ = [
     "Platform",
     "PlatformError",
     "Unsupported",
+    "checked",
     "fetch_bounded",
     "translate_or_skip",
 ]
@@ -35,6 +36,15 @@ log = logging.getLogger(__name__)
 
 #: What a translator raises on a payload that is not in the shape the protocol documents.
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def checked(events: list[Event]) -> list[Event]:
+    """``events`` with every field of its declared type, or ``msgspec.ValidationError``.
+
+    A field of the wrong type (a list where the protocol has a string) would only fail
+    later, in the archive writer, and stall the event loop there.
+    """
+    return [msgspec.convert(msgspec.to_builtins(e), type(e)) for e in events]
 
 
 def translate_or_skip(
@@ -50,10 +60,7 @@ def translate_or_skip(
     try:
         if not isinstance(raw, dict):
             raise TypeError(f"expected a JSON object, got {type(raw).__name__}")
-        events = translate(*args, raw, **kw) if args else translate(raw, **kw)
-        # A field of the wrong type (a list where the protocol has a string) would
-        # only fail later, in the archive writer, and stall the event loop there.
-        return [msgspec.convert(msgspec.to_builtins(e), type(e)) for e in events]
+        return checked(translate(*args, raw, **kw) if args else translate(raw, **kw))
     except MALFORMED as exc:
         log.warning(
             "%s: skipped a malformed payload (%s: %s): %.300r",

@@ -39,10 +39,12 @@ from shequn.platforms.discord.rest import (
 from shequn.platforms.discord.slash import SLASH_COMMANDS, slash_text
 from shequn.platforms.discord.state import GatewayState, snowflake_time
 from shequn.platforms.port import (
+    MALFORMED,
     Capability,
     EventHandler,
     PlatformError,
     Unsupported,
+    checked,
     fetch_bounded,
 )
 
@@ -154,7 +156,13 @@ class DiscordAdapter:
             except ValueError:
                 log.warning("Discord sent a frame that is not JSON: %.200r", raw)
                 frame = {}
-            for event in await self.events(frame):
+            try:
+                events = checked(await self.events(frame))
+            except MALFORMED as exc:  # as translate_or_skip: skip it with the reason
+                log.warning("discord: skipped a malformed payload (%s: %s): %.300r",
+                            type(exc).__name__, exc, frame)  # fmt: skip
+                events = []
+            for event in events:
                 await handle(event, self)
             self._in_hand = None
 
