@@ -155,8 +155,13 @@ def member_joined(
             deadline=deadline,
         )
     )
-    if Capability.MUTE in platform.capabilities:  # "where possible": no task when it is not
-        seconds = gate.time_limit if deadline is not None else 7 * 86400
+    # Held newcomers are muted only where they need not speak: a quiz, captcha or
+    # invite code is answered in the group, and a muted member cannot post on any real
+    # platform (QQ 禁言, Telegram restrictions, Matrix power levels, Discord timeouts).
+    # Their messages count as answers instead, and all of them go if they fail.
+    # "Where possible": no task when the platform cannot mute.
+    if gate.mode == "manual" and Capability.MUTE in platform.capabilities:
+        seconds = 7 * 86400
         ids.append(
             plan(
                 conn,
@@ -215,7 +220,7 @@ def _decide(
     conn.execute(update(g).where(g.c.id == entry.id).values(state=state, decided_at=now))
     mid = entry.member_id
     if passed:
-        if Capability.MUTE in platform.capabilities:
+        if entry.mode == "manual" and Capability.MUTE in platform.capabilities:
             ids.append(
                 plan(
                     conn,

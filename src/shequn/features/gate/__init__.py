@@ -43,7 +43,7 @@ class GateSettings:
     quiz: tuple[QuizQuestion, ...] = ()
     count: int = 3
     pass_mark: int = 2
-    time_limit: int = 300  # seconds; also the mute length while pending
+    time_limit: int = 300  # seconds to answer (quiz, captcha, invite code)
     layer_group: str = ""
     min_layer: int = 0
     welcome: str = ""  # "{name}" is replaced; rules, purpose and values go here
