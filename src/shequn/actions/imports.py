@@ -2,18 +2,57 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import Connection, select, update
 
 from shequn import importers
 from shequn.gcpause import paused_gc
 from shequn.importers.base import DEFAULT_LOCAL_TZ, ImportFormatError, Source
 from shequn.store import Store, schema
 from shequn.store.writer import ArchiveWriter, WriteStats
+
+_HOST = socket.gethostname()[:255]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def mark_interrupted(conn: Connection, *, now: float) -> list[int]:
+    """Mark ``running`` imports of this host whose process is gone as ``interrupted``.
+
+    Their transaction died with the process, so nothing of them is in the archive;
+    the row says so and the file can simply be imported again.
+    """
+    i = schema.imports
+    rows = conn.execute(
+        select(i.c.id, i.c.pid).where(i.c.status == "running", i.c.host == _HOST)
+    ).all()
+    dead = [r.id for r in rows if r.pid is not None and r.pid != os.getpid() and not _alive(r.pid)]
+    if dead:
+        conn.execute(
+            update(i)
+            .where(i.c.id.in_(dead))
+            .values(
+                status="interrupted",
+                finished_at=now,
+                error="the importing process ended without finishing (killed or crashed); "
+                "nothing of this file was kept: import it again",
+            )
+        )
+    return dead
 
 
 @dataclass(slots=True)
@@ -52,9 +91,15 @@ def import_file(
     source = Source(path=path, tz=tz, group_name=group_name, on_progress=on_progress)
     started = time.time()
     with store.engine.begin() as conn:
+        mark_interrupted(conn, now=started)
         import_id = conn.execute(
             schema.imports.insert().values(
-                path=str(path), format=cls.name, status="running", started_at=started
+                path=str(path),
+                format=cls.name,
+                status="running",
+                started_at=started,
+                host=_HOST,
+                pid=os.getpid(),
             )
         ).inserted_primary_key[0]  # type: ignore[index]
     try:

@@ -29,11 +29,14 @@ def register(app: typer.Typer) -> None:
         from shequn.actions.privacy import MemberNotFound, export_member
         from shequn.cli import _open, console
 
+        store = _open(db)
         try:
-            data = export_member(_open(db), platform, member)
+            data = export_member(store, platform, member)
         except MemberNotFound as e:
             console.print(f"[red]{e}[/red]")
             raise typer.Exit(1) from None
+        finally:
+            store.close()
         text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
         if out is None:
             typer.echo(text)
@@ -55,10 +58,13 @@ def register(app: typer.Typer) -> None:
 
         if not yes and not typer.confirm(t("member.confirm", member=member)):
             raise typer.Exit(1)
+        store = _open(db)
         try:
-            counts = erase_member(_open(db), platform, member, operator=operator, reason=reason)
+            counts = erase_member(store, platform, member, operator=operator, reason=reason)
         except MemberNotFound as e:
             console.print(f"[red]{e}[/red]")
             raise typer.Exit(1) from None
+        finally:
+            store.close()
         summary = ", ".join(f"{k} {v}" for k, v in counts.items())
         console.print(t("member.erased", member=member, summary=summary))

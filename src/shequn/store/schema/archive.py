@@ -132,10 +132,14 @@ imports = Table(
     Column("path", Text, nullable=False),
     Column("format", String(32), nullable=False),
     Column("sha256", String(64), nullable=True),
-    Column("status", String(16), nullable=False),  # done | failed
+    Column("status", String(16), nullable=False),  # running | done | failed | interrupted
     Column("started_at", Float, nullable=False),
     Column("finished_at", Float, nullable=True),
     Column("n_events", Integer, nullable=False, default=0),
     Column("n_new", Integer, nullable=False, default=0),
     Column("error", Text, nullable=True),
+    # The process running an import (migration 0007): a later import on the same host
+    # marks rows of processes that no longer exist as interrupted (kill -9, power cut).
+    Column("host", String(255), nullable=True),
+    Column("pid", Integer, nullable=True),
 )

@@ -1,0 +1,65 @@
+"""Changes the console makes to bot state, each with its console audit row.
+
+Undo goes through :func:`shequn.actions.moderation.undo` (its own transaction writes
+the bot's audit rows and carries the reversal out); the console's row follows it.
+Resolving an escalation is one transaction with its audit row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from shequn.actions import moderation
+from shequn.console import audit
+from shequn.console.access import User
+from shequn.platforms.port import FakePlatform, Platform
+from shequn.store import Store, schema
+
+__all__ = ["offline", "resolve_escalation", "undo_action"]
+
+
+def offline(name: str) -> Platform:
+    """A platform the console has no live connection to: every call becomes a human task."""
+    return FakePlatform(name=name, capabilities=frozenset())
+
+
+async def undo_action(
+    store: Store, platform: Platform, action_id: int, user: User, *, now: float, ip: str = ""
+) -> list[int]:
+    """Undo bot action ``action_id`` for ``user``; raises LookupError / ValueError as undo does."""
+    t = schema.bot_actions
+    with store.engine.connect() as conn:
+        row = conn.execute(select(t).where(t.c.id == action_id)).first()
+    if row is None:
+        raise LookupError(f"no action {action_id}")
+    new = await moderation.undo(store, platform, action_id, f"console:{user.name}", now=now)
+    with store.engine.begin() as conn:
+        audit.record(
+            conn, actor=user, action="moderation.undo", target=f"bot_action:{action_id}",
+            group=(row.platform, row.group_id), before={"status": row.status, "kind": row.kind},
+            after={"status": "undone", "new_actions": new}, ip=ip, now=now,
+        )  # fmt: skip
+    return new
+
+
+def resolve_escalation(
+    store: Store, kind: str, item_id: int, user: User, *, now: float, ip: str = ""
+) -> bool:
+    """Close an open alert (``kind="alert"``) or human task (``"task"``); False if not open."""
+    if kind == "alert":
+        t, done = schema.alerts, dict[str, object](status="done")
+    elif kind == "task":
+        t, done = schema.human_tasks, dict[str, object](status="done", done_at=now)
+    else:
+        raise ValueError(f"unknown escalation kind {kind!r}")
+    with store.engine.begin() as conn:
+        row = conn.execute(select(t).where(t.c.id == item_id)).first()
+        if row is None or row.status != "open":
+            return False
+        conn.execute(update(t).where(t.c.id == item_id, t.c.status == "open").values(**done))
+        audit.record(
+            conn, actor=user, action=f"{kind}.resolve", target=f"{kind}:{item_id}",
+            group=(row.platform, row.group_id), before={"status": "open"},
+            after={"status": "done"}, ip=ip, now=now,
+        )  # fmt: skip
+    return True

@@ -1,0 +1,134 @@
+"""What the group page lists: members, the moderation log, the escalation queue."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select
+
+from shequn.store import schema
+
+__all__ = ["UNDOABLE", "MemberLine", "can_undo_row", "escalations", "members", "moderation_log"]
+
+#: Kinds whose effect undo reverses on the platform (a mute is lifted, a ban unbanned);
+#: other kinds (a warning, a deleted message) can still be undone for their strike.
+UNDOABLE = frozenset({"mute", "kick", "ban"})
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLine:
+    platform_id: str
+    name: str
+    messages: int
+    last_speak: float | None
+    strikes: int
+
+
+def members(conn: Connection, group: Row[Any], *, now: float, limit: int = 200) -> list[MemberLine]:
+    """Members who spoke in or joined the group, latest speaker first."""
+    m, mem, ev, s = schema.messages, schema.members, schema.membership_events, schema.strikes
+    spoke = (
+        select(
+            mem.c.platform_id,
+            mem.c.name,
+            func.count(m.c.id).label("n"),
+            func.max(m.c.ts).label("last"),
+        )
+        .join(m, m.c.member_id == mem.c.id)
+        .where(m.c.group_id == group.id)
+        .group_by(mem.c.id, mem.c.platform_id, mem.c.name)
+        .order_by(func.max(m.c.ts).desc())
+        .limit(limit)
+    )
+    rows: dict[str, list[Any]] = {}
+    for pid, name, n, last in conn.execute(spoke):
+        rows[pid] = [name, int(n), last]
+    if len(rows) < limit:
+        joined = (
+            select(mem.c.platform_id, mem.c.name)
+            .join(ev, ev.c.member_id == mem.c.id)
+            .where(ev.c.group_id == group.id)
+            .distinct()
+            .limit(limit)
+        )
+        for pid, name in conn.execute(joined):
+            if len(rows) >= limit:
+                break
+            rows.setdefault(pid, [name, 0, None])
+    counts: dict[str, int] = dict(
+        conn.execute(
+            select(s.c.member_id, func.count())
+            .where(
+                s.c.platform == group.platform,
+                s.c.group_id == group.platform_id,
+                s.c.status == "active",
+                s.c.expires_at > now,
+            )
+            .group_by(s.c.member_id)
+        ).all()
+    )
+    return [
+        MemberLine(pid, name or pid, n, last, int(counts.get(pid, 0)))
+        for pid, (name, n, last) in rows.items()
+    ]
+
+
+def moderation_log(conn: Connection, key: tuple[str, str], *, limit: int = 100) -> list[Row[Any]]:
+    """The group's bot actions (the audit trail of the bot), newest first."""
+    t = schema.bot_actions
+    q = (
+        select(t)
+        .where(t.c.platform == key[0], t.c.group_id == key[1])
+        .order_by(t.c.id.desc())
+        .limit(limit)
+    )
+    return list(conn.execute(q).all())
+
+
+def can_undo_row(row: Row[Any]) -> bool:
+    """Does undo make sense for this log row (done, not an undo itself, something to undo)?"""
+    if row.undo_of is not None:
+        return False
+    if row.status not in ("done", "human_task", "lifted"):
+        return False
+    return row.kind in UNDOABLE or row.strike_id is not None
+
+
+def params_text(row: Row[Any]) -> str:
+    try:
+        params = json.loads(row.params or "{}")
+    except ValueError:
+        return ""
+    return ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    kind: str  # "alert" | "task"
+    id: int
+    what: str  # the alert kind or the task kind
+    member_id: str | None
+    text: str
+    suggestion: str
+    created_at: float
+
+
+def escalations(conn: Connection, key: tuple[str, str], lang: str) -> list[Escalation]:
+    """Open alerts and human tasks of the group, oldest first (they waited longest)."""
+    a, h = schema.alerts, schema.human_tasks
+    out: list[Escalation] = []
+    for r in conn.execute(
+        select(a).where(a.c.platform == key[0], a.c.group_id == key[1], a.c.status == "open")
+    ):
+        suggestion = r.suggestion_zh if lang == "zh" else r.suggestion_en
+        out.append(
+            Escalation("alert", r.id, r.kind, r.member_id, r.detail, suggestion, r.created_at)
+        )
+    for r in conn.execute(
+        select(h).where(h.c.platform == key[0], h.c.group_id == key[1], h.c.status == "open")
+    ):
+        out.append(Escalation("task", r.id, r.kind, r.member_id, r.text, "", r.created_at))
+    out.sort(key=lambda e: (e.created_at, e.kind, e.id))
+    return out
