@@ -14,6 +14,7 @@ import dataclasses
 import os
 import re
 import tomllib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,7 @@ class GroupSettings:
     flood_seconds: float = 10.0  # ... within this many seconds is flooding; 0 turns it off
     duplicate_groups: int = 3  # the same text from one member in this many groups ...
     duplicate_seconds: float = 600.0  # ... within this many seconds is a spam run
+    qr_codes: bool = True  # download posted images and moderate the QR codes in them
     checkin: CheckinSettings = field(default_factory=CheckinSettings)  # 签到 / 打卡
     activities: ActivitySettings = field(default_factory=ActivitySettings)  # 投票/接龙/抽奖/活动
     faq: FaqSettings = field(default_factory=FaqSettings)  # 关键词/语义自动回复
@@ -239,6 +241,34 @@ _FEATURES = ("activities", "faq")
 _MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
 
 
+def _known_keys(key: str, raw: dict[str, Any], cls: type) -> None:
+    """Refuse keys a settings dataclass (or a nested one, or a list of them) lacks."""
+    hints = typing.get_type_hints(cls)
+    for name, value in raw.items():
+        if name not in hints:
+            raise ConfigError(f"{key}.{name}", "unknown key")
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+            _known_keys(f"{key}.{name}", value, hint)  # type: ignore[arg-type]
+        elif typing.get_origin(hint) is tuple and isinstance(value, list):
+            inner = typing.get_args(hint)[0] if typing.get_args(hint) else None
+            if inner is not None and dataclasses.is_dataclass(inner):
+                for i, item in enumerate(value):
+                    if isinstance(item, dict):
+                        _known_keys(f"{key}.{name}[{i}]", item, inner)  # type: ignore[arg-type]
+
+
+def _deep_merge(base: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` over ``base``, table by table (a nested table keeps the keys it omits)."""
+    out = dict(base)
+    for name, value in raw.items():
+        if isinstance(value, dict) and isinstance(out.get(name), dict):
+            out[name] = _deep_merge(out[name], value)
+        else:
+            out[name] = value
+    return out
+
+
 def _feature(key: str, raw: Any, base: Any) -> Any:
     """Overrides of a feature's settings dataclass, type-checked by msgspec.
 
@@ -246,11 +276,8 @@ def _feature(key: str, raw: Any, base: Any) -> Any:
     ``__post_init__``) raise :class:`ConfigError` naming the key as precisely as known.
     """
     _typed(key, raw, dict, "a table")
-    known = {f.name for f in dataclasses.fields(base)}
-    for name in raw:
-        if name not in known:
-            raise ConfigError(f"{key}.{name}", "unknown key")
-    merged = {**msgspec.to_builtins(base), **raw}
+    _known_keys(key, raw, type(base))
+    merged = _deep_merge(msgspec.to_builtins(base), raw)
     try:
         return msgspec.convert(merged, type(base))
     except msgspec.ValidationError as e:
@@ -300,6 +327,8 @@ def _overrides(key: str, raw: dict[str, Any], base: GroupSettings) -> GroupSetti
                 raise ConfigError(k, "must be between 0 and 1")
         elif name in ("quarrel_messages", "flood_messages", "duplicate_groups"):
             changes[name] = _typed(k, value, int, "an integer")
+        elif name == "qr_codes":
+            changes[name] = _typed(k, value, bool, "true or false")
         elif name in ("act_labels", "exempt"):
             changes[name] = frozenset(_str_list(k, value))
         elif name == "allow":

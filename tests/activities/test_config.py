@@ -58,9 +58,21 @@ def test_the_example_file_documents_activities() -> None:
         ({"events": {"remind_minutes": [60, -5]}}, "groups[0].activities.events.remind_minutes[1]"),
         ({"icebreak": {"window_hours": 0}}, "groups[0].activities.icebreak.window_hours"),
         ({"timezone": "Mars/Olympus"}, "groups[0].activities"),
+        ({"polls": {"bogus": 1}}, "groups[0].activities.polls.bogus"),  # nested tables too
     ],
 )
 def test_errors_name_the_key(activities: Any, key: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(group(activities))
     assert err.value.key == key
+
+
+def test_a_nested_table_keeps_the_keys_it_omits() -> None:
+    import dataclasses
+
+    from shequn.botconfig import _feature
+
+    base = GroupSettings().activities
+    custom = dataclasses.replace(base, polls=dataclasses.replace(base.polls, max_options=3))
+    got = _feature("k", {"polls": {"default_minutes": 5}}, custom)
+    assert (got.polls.default_minutes, got.polls.max_options) == (5, 3)
