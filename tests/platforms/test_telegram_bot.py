@@ -361,3 +361,12 @@ async def test_polling_waits_out_a_flood_wait(api: tuple[FakeBotApi, str]) -> No
     await asyncio.wait_for(task, 5)
     assert waited >= 1.0  # retry_after, not the 0.01 s default
     assert fake.polls()[0] == fake.polls()[1]  # the same poll again: nothing skipped
+
+
+async def test_errors_never_carry_the_bot_token() -> None:
+    """The token is part of every Bot API URL; an error quoting the URL must not leak it."""
+    adapter = TelegramAdapter(TOKEN, "http://[::1")  # aiohttp: InvalidUrlClientError(url)
+    with pytest.raises(PlatformError) as err:
+        await adapter.send(G, "hi")
+    assert TOKEN not in str(err.value) and "<token>" in str(err.value)
+    await adapter.aclose()

@@ -296,7 +296,9 @@ class TelegramAdapter:
                 status = resp.status
                 header_retry = resp.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise PlatformError(f"Telegram {method}: {exc or type(exc).__name__}") from exc
+            # aiohttp may quote the URL, and the bot token is part of every Bot API URL
+            what = str(exc).replace(self.token, "<token>") or type(exc).__name__
+            raise PlatformError(f"Telegram {method}: {what}") from None
         if isinstance(body, dict) and body.get("ok") is True and status == 200:
             return body.get("result")
         body = body if isinstance(body, dict) else {}
@@ -445,4 +447,7 @@ class TelegramAdapter:
         if int(info.get("file_size") or 0) > max_bytes:
             raise PlatformError(f"media is larger than {max_bytes} bytes")
         url = f"{self.api_base}/file/bot{self.token}/{info['file_path']}"
-        return await fetch_bounded(self._http(), url, max_bytes=max_bytes)
+        try:
+            return await fetch_bounded(self._http(), url, max_bytes=max_bytes)
+        except PlatformError as exc:
+            raise PlatformError(str(exc).replace(self.token, "<token>")) from None
