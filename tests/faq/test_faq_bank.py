@@ -90,3 +90,27 @@ def test_stackfaq(data_dir: Path) -> None:
 
 def test_entry_texts() -> None:
     assert FaqEntry("a", "q", variants=("v",)).texts == ("q", "v")
+
+
+def test_excel_bank_errors_name_the_file_and_row(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(FaqBankError, match=r"broken.xlsx: not a readable .xlsx"):
+        load_bank(broken)
+    path = tmp_path / "faq.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["id", "question", "answer"])
+    ws.write_row(1, 0, ["a", "怎么签到？", "发送打卡"])
+    ws.write_row(3, 0, ["b", "群规在哪？", "群公告", "stray"])  # row 4, after a blank row
+    wb.close()
+    with pytest.raises(FaqBankError, match=r"faq.xlsx:4: a value beyond"):
+        load_bank(path)
+    ws_missing = tmp_path / "nohead.xlsx"
+    wb = xlsxwriter.Workbook(str(ws_missing))
+    wb.add_worksheet().write_row(0, 0, ["id", "question"])
+    wb.close()
+    with pytest.raises(FaqBankError, match=r"nohead.xlsx:1: header lacks answer"):
+        load_bank(ws_missing)

@@ -1,9 +1,10 @@
 """The FAQ bank: entries (id, question, answer, variants, keywords) and their loaders.
 
 CSV: header with ``id,question,answer`` and optional ``variants`` (extra phrasings
-separated by ``|``) and ``keywords`` (``|``-separated; ``re:`` marks a regex).
-JSON: a list of objects with the same fields (``variants``/``keywords`` as lists), or
-``{"entries": [...]}``. StackFAQ's ``{"root": {"qapair": [...]}}`` is read by
+separated by ``|``), ``keywords`` (``|``-separated; ``re:`` marks a regex), ``image``
+and ``link`` (URLs sent with the answer). Excel (``.xlsx``): the same columns on the
+first sheet. JSON: a list of objects with the same fields (``variants``/``keywords`` as
+lists), or ``{"entries": [...]}``. StackFAQ's ``{"root": {"qapair": [...]}}`` is read by
 :func:`load_stackfaq` for the benchmark.
 """
 
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from shequn.features.faq.xlsx import XlsxError, read_rows
 
 __all__ = ["FaqBank", "FaqBankError", "FaqEntry", "load_bank", "load_stackfaq"]
 
@@ -33,6 +36,8 @@ class FaqEntry(msgspec.Struct, frozen=True):
     answer: str = ""
     variants: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    image: str = ""  # URL of a picture sent with the answer
+    link: str = ""  # URL sent with the answer (a doc page, a form)
 
     @property
     def texts(self) -> tuple[str, ...]:
@@ -63,7 +68,7 @@ class FaqBank:
 
     @classmethod
     def from_file(cls, path: str | Path) -> FaqBank:
-        """Load a ``.csv`` or ``.json`` bank (see the module docstring)."""
+        """Load a ``.csv``, ``.json`` or ``.xlsx`` bank (see the module docstring)."""
         return load_bank(path)
 
 
@@ -84,28 +89,36 @@ def _entry(row: dict[str, Any], where: str) -> FaqEntry:
         raise FaqBankError(f"{where}: missing 'id'")
     if not isinstance(question, str) or not question.strip():
         raise FaqBankError(f"{where}: missing 'question'")
-    answer = row.get("answer") or ""
-    if not isinstance(answer, str):
-        raise FaqBankError(f"{where}: 'answer' must be a string")
+    optional = {}
+    for name in ("answer", "image", "link"):
+        value = row.get(name) or ""
+        if not isinstance(value, str):
+            raise FaqBankError(f"{where}: {name!r} must be a string")
+        optional[name] = value.strip()
     return FaqEntry(
         id=str(ident).strip(),
         question=question.strip(),
-        answer=answer.strip(),
         variants=_split(row.get("variants"), where),
         keywords=_split(row.get("keywords"), where),
+        **optional,
     )
+
+
+def _header(path: Path, first: list[str]) -> list[str]:
+    header = [h.strip().lower() for h in first]
+    missing = {"id", "question", "answer"} - set(header)
+    if missing:
+        raise FaqBankError(f"{path}:1: header lacks {', '.join(sorted(missing))}")
+    return header
 
 
 def _load_csv(path: Path) -> FaqBank:
     with path.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
         try:
-            header = [h.strip().lower() for h in next(reader)]
+            header = _header(path, next(reader))
         except StopIteration:
             raise FaqBankError(f"{path}: empty file") from None
-        missing = {"id", "question", "answer"} - set(header)
-        if missing:
-            raise FaqBankError(f"{path}:1: header lacks {', '.join(sorted(missing))}")
         entries = []
         for row in reader:
             where = f"{path}:{reader.line_num}"
@@ -116,6 +129,26 @@ def _load_csv(path: Path) -> FaqBank:
                     f"{where}: expected {len(header)} fields ({','.join(header)}), got {len(row)}"
                 )
             entries.append(_entry(dict(zip(header, row, strict=True)), where))
+    return _bank(entries, path)
+
+
+def _load_xlsx(path: Path) -> FaqBank:
+    try:
+        rows = read_rows(path)
+    except XlsxError as e:
+        raise FaqBankError(f"{path}: {e}") from None
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise FaqBankError(f"{path}: empty sheet")
+    header = _header(path, rows[0])
+    entries = []
+    for n, row in enumerate(rows[1:], start=2):
+        if all(not c.strip() for c in row):
+            continue
+        extra = [c for c in row[len(header) :] if c.strip()]
+        if extra:
+            raise FaqBankError(f"{path}:{n}: a value beyond the header's {len(header)} columns")
+        cells = row + [""] * (len(header) - len(row))
+        entries.append(_entry(dict(zip(header, cells, strict=False)), f"{path}:{n}"))
     return _bank(entries, path)
 
 
@@ -147,13 +180,16 @@ def _load_json(path: Path) -> FaqBank:
 
 
 def load_bank(path: str | Path) -> FaqBank:
-    """Load a bank from ``.csv`` or ``.json`` (chosen by suffix)."""
+    """Load a bank from ``.csv``, ``.json`` or ``.xlsx`` (chosen by suffix)."""
     p = Path(path)
-    if p.suffix.lower() == ".csv":
+    suffix = p.suffix.lower()
+    if suffix == ".csv":
         return _load_csv(p)
-    if p.suffix.lower() == ".json":
+    if suffix == ".json":
         return _load_json(p)
-    raise FaqBankError(f"{p}: unknown bank format (use .csv or .json)")
+    if suffix == ".xlsx":
+        return _load_xlsx(p)
+    raise FaqBankError(f"{p}: unknown bank format (use .csv, .json or .xlsx)")
 
 
 def load_stackfaq(path: str | Path) -> tuple[FaqBank, list[tuple[str, str]]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -46,8 +46,15 @@ class Bm25Index:
         self.weights = sp.csc_matrix((w, (tf.row, tf.col)), shape=(n_docs, n_terms))
         self.n_docs = n_docs
 
-    def scores(self, query: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(raw BM25 score, confidence in [0, 1]) for every document."""
+    def scores(
+        self, query: Sequence[str], expand: Mapping[str, float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(raw BM25 score, confidence in [0, 1]) for every document.
+
+        ``expand`` adds related terms with a weight in (0, 1] (their idf is scaled by
+        it); they can raise a document's score but not the best reachable one, so a
+        confidence stays a share of what the query's own words could reach.
+        """
         q = np.zeros(self.weights.shape[1])
         best = 0.0
         for tok in set(query):
@@ -57,6 +64,11 @@ class Bm25Index:
             else:
                 q[j] = self.idf[j]
                 best += self.idf[j]
+        for tok, weight in (expand or {}).items():
+            j = self.vocab.get(tok)
+            if j is not None:
+                q[j] = max(q[j], weight * self.idf[j])
         raw = self.weights @ q
-        conf = raw / (best * (self.k1 + 1)) if best > 0 else np.zeros(self.n_docs)
-        return raw, conf
+        if best <= 0:
+            return raw, np.zeros(self.n_docs)
+        return raw, np.minimum(raw / (best * (self.k1 + 1)), 1.0)

@@ -6,7 +6,11 @@ entry's phrasings (question + variants), the lexical ones plus a share of the sa
 signal on the answer text:
 
 * BM25 confidence over word tokens (:class:`Bm25Index`; + ``ANSWER_WEIGHT_BM25`` × on
-  the answer);
+  the answer). With the embedder, each Latin-script query word is expanded with the
+  bank's words whose static word vectors are nearly the same (cosine ≥
+  ``EXPAND_MIN_COSINE``: fb ↔ facebook, mail ↔ email), weighted ``EXPAND_WEIGHT`` ×
+  cosine. Not Chinese: the model's vectors of single characters and short words are
+  too coarse (把, 以, 即可 come out as neighbours of 签到);
 * character 2–4-gram TF-IDF cosine (:class:`CharIndex`; + ``ANSWER_WEIGHT_CHAR`` ×);
 * cosine of static embeddings (model2vec), when installed.
 
@@ -42,6 +46,10 @@ WEIGHTS = (0.6, 0.4, 0.1)
 #: Share of the answer text's match added to the phrasing's match.
 ANSWER_WEIGHT_BM25 = 0.2
 ANSWER_WEIGHT_CHAR = 0.5
+#: Query expansion by word vectors (see the module docstring); calibrated like WEIGHTS.
+EXPAND_MIN_COSINE = 0.8
+EXPAND_WEIGHT = 0.5
+_LATIN = re.compile(r"[a-z][a-z0-9_+#.-]*")
 #: Hybrid score below which no answer is given.
 DEFAULT_THRESHOLD = 0.3
 
@@ -99,17 +107,43 @@ class FaqMatcher:
             else None
         )
         self._rules = [_rule(entry.id, kw) for entry in bank for kw in entry.keywords]
+        # Word vectors of every indexed term, for query expansion (hybrid mode only).
+        self._terms: list[str] = []
+        self._term_vecs: np.ndarray | None = None
+        if self.embedder is not None and mode == "hybrid":
+            vocab = dict(self._bm25.vocab)
+            if self._bm25_answers is not None:
+                vocab.update(self._bm25_answers.vocab)
+            self._terms = sorted(t for t in vocab if _LATIN.fullmatch(t))
+            if self._terms:
+                self._term_vecs = self.embedder.encode(self._terms)
 
     def _per_entry(self, doc_scores: np.ndarray) -> np.ndarray:
         out = np.full(len(self._ids), -np.inf)
         np.maximum.at(out, self._owner, doc_scores)
         return out
 
+    def _expansions(self, tokens: list[str]) -> dict[str, float]:
+        """Bank terms near the query's words: term -> weight (none outside hybrid)."""
+        if self._term_vecs is None or self.embedder is None or not tokens:
+            return {}
+        words = sorted({t for t in tokens if _LATIN.fullmatch(t)})
+        if not words:
+            return {}
+        sims = self.embedder.encode(words) @ self._term_vecs.T
+        out: dict[str, float] = {}
+        for i, j in zip(*np.nonzero(sims >= EXPAND_MIN_COSINE), strict=True):
+            term = self._terms[j]
+            if term != words[i]:
+                out[term] = max(out.get(term, 0.0), EXPAND_WEIGHT * float(sims[i, j]))
+        return out
+
     def _bm25_scores(self, query: str) -> np.ndarray:
         tokens = tokenize(query)
-        out = self._per_entry(self._bm25.scores(tokens)[1])
+        expand = self._expansions(tokens) if self.mode == "hybrid" else {}
+        out = self._per_entry(self._bm25.scores(tokens, expand)[1])
         if self._bm25_answers is not None:
-            out += ANSWER_WEIGHT_BM25 * self._bm25_answers.scores(tokens)[1]
+            out += ANSWER_WEIGHT_BM25 * self._bm25_answers.scores(tokens, expand)[1]
         return out
 
     def _char_scores(self, query: str) -> np.ndarray:
@@ -137,6 +171,10 @@ class FaqMatcher:
             total += we * self._embedding_scores(query)
             return total / (wb + wc + we)
         return total / (wb + wc)
+
+    def keyword_match(self, query: str) -> str | None:
+        """The entry whose keyword or regex rule ``query`` hits, if any."""
+        return self._rule_match(query)
 
     def _rule_match(self, query: str) -> str | None:
         if not self._rules:
