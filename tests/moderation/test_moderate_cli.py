@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,14 @@ def test_ok_message_and_missing_text() -> None:
     r = shequn("moderate", "等会喝番薯粥去")
     assert "Verdict: ok" in r.stdout and "No evidence found." in r.stdout
     assert shequn("moderate").returncode == 2
+
+
+def test_image_option_reads_qr_codes(tmp_path: Path) -> None:
+    import segno
+
+    code = tmp_path / "code.png"
+    segno.make("https://weixin.qq.com/g/AwYAAFakeGroupCode").save(str(code), scale=5)
+    r = shequn("moderate", "--image", str(code))
+    assert r.returncode == 0 and "qr.invite" in r.stdout
+    r = shequn("moderate", "--image", str(tmp_path / "missing.png"))
+    assert r.returncode == 2 and "missing.png" in r.stderr

@@ -88,9 +88,19 @@ def moderator_callable(moderator: Any) -> Moderate:
         rest = frozenset(i for i in items if not _DOMAIN.match(i))
         return Allowlist(domains=domains, handles=rest, words=rest)
 
-    def moderate(text: str, kind: str, mentions: int, allow: tuple[str, ...] = ()) -> Verdict:
+    def moderate(
+        text: str,
+        kind: str,
+        mentions: int,
+        allow: tuple[str, ...] = (),
+        qr: tuple[str, ...] = (),
+    ) -> Verdict:
         verdict: Verdict = moderator.check(
-            text, kind=kind, mentions=mentions, allow=allowlist(tuple(allow)) if allow else None
+            text,
+            kind=kind,
+            mentions=mentions,
+            allow=allowlist(tuple(allow)) if allow else None,
+            qr=qr,
         )
         return verdict
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -54,11 +55,24 @@ def register(app: typer.Typer) -> None:
         no_classifier: Annotated[
             bool, typer.Option("--no-classifier", help=t("moderate.opt.no_classifier"))
         ] = False,
+        image: Annotated[
+            list[Path] | None, typer.Option("--image", help=t("moderate.opt.image"))
+        ] = None,
         lang: Annotated[str | None, typer.Option("--lang", help=t("opt.lang"))] = None,
     ) -> None:
         from shequn.features.moderation import ModerationSettings, Moderator
+        from shequn.features.moderation.qr import decode
 
         moderator = Moderator(ModerationSettings(use_classifier=not no_classifier))
+        qr: tuple[str, ...] = ()
+        for path in image or ():
+            try:
+                qr += tuple(decode(path.read_bytes()))
+            except OSError as e:
+                Console(stderr=True).print(f"[red]{path}: {e.strerror or e}[/red]")
+                raise typer.Exit(2) from None
+        if image and text is None:
+            text, kind = "", "image"
         if jsonl:
             out = sys.stdout
             for line in iter(sys.stdin.readline, ""):
@@ -70,7 +84,7 @@ def register(app: typer.Typer) -> None:
         if text is None:
             Console(stderr=True).print(f"[red]{t('moderate.need_text')}[/red]")
             raise typer.Exit(2)
-        verdict = moderator.check(text, kind=kind, mentions=mentions)
+        verdict = moderator.check(text, kind=kind, mentions=mentions, qr=qr)
         console = Console()
         colour = "green" if verdict.verdict == "ok" else ("yellow" if verdict.uncertain else "red")
         label = t(f"moderate.verdict.{verdict.verdict}")

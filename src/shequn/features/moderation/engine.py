@@ -42,6 +42,7 @@ from shequn.features.moderation.classifier import (
 )
 from shequn.features.moderation.fusion import Fusion, family, feature_vector
 from shequn.features.moderation.lexicon import Lexicon
+from shequn.features.moderation.qr import qr_hits
 from shequn.features.moderation.settings import Allowlist, ModerationSettings
 from shequn.features.moderation.verdict import Label, Reason, Verdict
 from shequn.text import normalize, strip_invisible
@@ -121,7 +122,13 @@ class Moderator:
         return self._classifier  # type: ignore[return-value]
 
     def rule_hits(
-        self, text: str, *, kind: str = "text", mentions: int = 0, allow: Allowlist | None = None
+        self,
+        text: str,
+        *,
+        kind: str = "text",
+        mentions: int = 0,
+        allow: Allowlist | None = None,
+        qr: tuple[str, ...] = (),
     ) -> tuple[str, list[tuple[str, Reason]]]:
         """The compact normalised text and every rule detector's ``(category, reason)``."""
         limit = self.settings.max_chars
@@ -135,6 +142,8 @@ class Moderator:
         hits += detectors.commerce(norm)
         hits += detectors.message_kind(kind)
         hits += detectors.mentions(mentions, at=self.settings.mass_mention_at)
+        if qr:
+            hits += qr_hits(qr, allow)
         return norm.compact, hits
 
     def check(
@@ -145,25 +154,32 @@ class Moderator:
         mentions: int = 0,
         allow: Allowlist | None = None,
         member_id: str | None = None,
+        qr: tuple[str, ...] = (),
     ) -> Verdict:
-        """The verdict on one message (``kind``: text, card, miniprogram, invite, link…)."""
+        """The verdict on one message (``kind``: text, card, miniprogram, invite, link…).
+
+        ``qr`` holds the payloads of QR codes found in the message's images
+        (:func:`shequn.features.moderation.qr.decode`); they are judged as evidence too.
+        """
         if allow is not None and member_id is not None and member_id in allow.exempt_members:
             return Verdict(text=text, verdict="ok", score=0.0, reasons=(
                 Reason("exempt", member_id, 0.0),
             ))  # fmt: skip
         if len(text) > _CACHEABLE_CHARS:
-            return self._check(text, kind, mentions, allow)
-        return self._cached_check(text, kind, mentions, allow)
+            return self._check(text, kind, mentions, allow, qr)
+        return self._cached_check(text, kind, mentions, allow, qr)
 
-    def _check(self, text: str, kind: str, mentions: int, allow: Allowlist | None) -> Verdict:
-        light, hits = self.rule_hits(text, kind=kind, mentions=mentions, allow=allow)
+    def _check(
+        self, text: str, kind: str, mentions: int, allow: Allowlist | None, qr: tuple[str, ...] = ()
+    ) -> Verdict:
+        light, hits = self.rule_hits(text, kind=kind, mentions=mentions, allow=allow, qr=qr)
         return self._decide(text, light, hits)
 
     def check_many(self, texts: list[str]) -> list[Verdict]:
         """Plain text messages in a batch (the same verdicts as ``check`` one by one)."""
         check = self._cached_check
         return [
-            check(t, "text", 0, None)
+            check(t, "text", 0, None, ())
             if len(t) <= _CACHEABLE_CHARS
             else self._check(t, "text", 0, None)
             for t in texts

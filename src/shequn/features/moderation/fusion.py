@@ -50,7 +50,11 @@ def family(detector: str) -> str | None:
         return detector
     if detector.startswith("contact."):
         return "contact"
-    if detector.startswith("pinyin.") and detector != "pinyin.abuse" and detector != "pinyin.sensitive":
+    if (
+        detector.startswith("pinyin.")
+        and detector != "pinyin.abuse"
+        and detector != "pinyin.sensitive"
+    ):
         return "pinyin"
     return None
 
@@ -92,7 +96,9 @@ class Fusion:
             return None
         if list(raw.get("features", ())) != list(FEATURES):
             return None  # trained for another feature set: fall back to the rules
-        return cls([float(c) for c in raw["coef"]], float(raw["intercept"]), float(raw["threshold"]))
+        return cls(
+            [float(c) for c in raw["coef"]], float(raw["intercept"]), float(raw["threshold"])
+        )
 
     def probability(self, features: list[float]) -> float:
         z = self.intercept + sum(c * f for c, f in zip(self.coef, features, strict=True))
