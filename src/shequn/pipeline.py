@@ -29,7 +29,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -56,10 +57,11 @@ from shequn.events import (
 )
 from shequn.features import activities, checkin, faq
 from shequn.features.flood import FloodWatch
+from shequn.features.moderation import qr
 from shequn.features.moderation.verdict import Verdict
 from shequn.features.strikes import step_for
-from shequn.features.strikes.escalation import QuarrelWatch, is_abusive, is_question
-from shequn.platforms.port import Platform
+from shequn.features.strikes.escalation import QuarrelWatch, is_abusive
+from shequn.platforms.port import Capability, Platform, PlatformError
 from shequn.store import Store, schema
 from shequn.store.writer import ArchiveWriter
 
@@ -72,6 +74,11 @@ log = logging.getLogger(__name__)
 Moderate = Callable[..., Verdict]
 #: A feature handler; return ``True`` to stop the handlers after it.
 Handler = Callable[["Context"], Awaitable[bool | None]]
+#: Errors that mean "the database cannot be reached right now" (retried, not fatal).
+DB_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError)
+#: Images read per message, and the time all their downloads may take together.
+MEDIA_PER_MESSAGE = 4
+MEDIA_TIMEOUT = 15.0
 #: Periodic work run by :meth:`Pipeline.tick` inside its transaction; plans actions.
 TickJob = Callable[
     [Connection, Mapping[str, Platform], Callable[[str, str], GroupSettings], float], Any
@@ -120,6 +127,8 @@ class Context:
     now: float
     key: str
     planned: list[int] = field(default_factory=list)
+    #: Payloads of QR codes in the message's images (read before the transaction).
+    qr: tuple[str, ...] = ()
 
     @property
     def group_id(self) -> str:
@@ -152,6 +161,7 @@ class Pipeline:
         *,
         layer_of: gate_actions.LayerOf | None = None,
         rng: random.Random | None = None,
+        db_patience: float = 300.0,
     ) -> None:
         self.store = store
         self.moderate = moderate
@@ -159,6 +169,7 @@ class Pipeline:
         self.clock = clock
         self.layer_of = layer_of
         self.rng = rng or random.Random()
+        self.db_patience = db_patience
         self._handlers: list[tuple[int, int, str, Handler]] = []
         self._tick_jobs: list[tuple[str, TickJob]] = []
         self._platforms: dict[str, Platform] = {}
@@ -196,11 +207,51 @@ class Pipeline:
         log.error("handler %s failed on %s", stage, event_key(event), exc_info=exc)
 
     async def handle(self, event: Event, platform: Platform) -> bool:
-        """Process one event; ``False`` when it was seen before (nothing done again)."""
+        """Process one event; ``False`` when it was seen before (nothing done again).
+
+        While the database is unreachable the event is held and retried with back-off
+        (0.5 s doubling to 8 s) for up to ``db_patience`` seconds; the adapter does not
+        acknowledge it meanwhile, so its own queue buffers what follows. When the
+        database answers again an alert says how long it was gone. Nothing is lost:
+        the event's transaction either committed or left no trace.
+        """
+        down_since: float | None = None
+        delay = 0.5
+        while True:
+            try:
+                done = await self._handle_once(event, platform)
+                break
+            except DB_UNAVAILABLE as exc:
+                t = time.monotonic()
+                if down_since is None:
+                    down_since = t
+                    log.error("database unavailable, holding %s: %s", event_key(event), exc)
+                if t - down_since > self.db_patience:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 8.0)
+        if down_since is not None:
+            self._database_back(platform, event, time.monotonic() - down_since)
+        return done
+
+    def _database_back(self, platform: Platform, event: Event, seconds: float) -> None:
+        log.warning("database back after %.1f s; %s processed", seconds, event_key(event))
+        with self.store.engine.begin() as conn:
+            raise_alert(
+                conn,
+                platform=platform.name,
+                group_id=event.group_id,
+                kind="database",
+                now=self.clock(),
+                detail=f"database unavailable for {seconds:.0f} s; events were held, none lost",
+            )
+
+    async def _handle_once(self, event: Event, platform: Platform) -> bool:
         self.attach(platform)
         key = event_key(event)
         now = self.clock()
         settings = self.settings_for_group(platform.name, event.group_id)
+        qr = await self._scan_images(event, platform) if settings.qr_codes else ()
         # One event transaction at a time: handlers may await while it is open, and a
         # second writer would block the whole loop on SQLite's lock.
         async with self._db, self._begin() as conn:
@@ -209,7 +260,7 @@ class Pipeline:
             writer = ArchiveWriter(conn)
             writer.add(event)
             writer.flush()
-            ctx = Context(conn, platform, event, settings, now, key)
+            ctx = Context(conn, platform, event, settings, now, key, qr=qr)
             if not isinstance(event, GroupSeen):
                 await self._run_handlers(ctx)
         await self._carry_out(platform, now, ctx.planned)
@@ -231,6 +282,30 @@ class Pipeline:
             )
         await self._carry_out(platform, now, ids)
         return ids
+
+    async def _scan_images(self, event: Event, platform: Platform) -> tuple[str, ...]:
+        """QR payloads in a message's images; outside the transaction (downloads are slow).
+
+        Bounded: at most :data:`MEDIA_PER_MESSAGE` images of :data:`qr.MAX_BYTES` each,
+        :data:`MEDIA_TIMEOUT` seconds in all; a failed download is logged and skipped.
+        """
+        if not isinstance(event, MessagePosted) or not event.media:
+            return ()
+        if Capability.FETCH_MEDIA not in platform.capabilities:
+            return ()
+        payloads: list[str] = []
+        try:
+            async with asyncio.timeout(MEDIA_TIMEOUT):
+                for ref in event.media[:MEDIA_PER_MESSAGE]:
+                    try:
+                        data = await platform.fetch_media(ref, max_bytes=qr.MAX_BYTES)
+                    except PlatformError as exc:
+                        log.warning("image %s of %s not checked: %s", ref, event_key(event), exc)
+                        continue
+                    payloads += await asyncio.to_thread(qr.decode, data)
+        except TimeoutError:
+            log.warning("images of %s not checked in %ss", event_key(event), MEDIA_TIMEOUT)
+        return tuple(payloads)
 
     @contextlib.asynccontextmanager
     async def _begin(self) -> AsyncIterator[Connection]:
@@ -351,7 +426,9 @@ class Pipeline:
             return False  # staff and trusted members are not moderated
         if not ev.text and ev.kind == MessageKind.TEXT:
             return False
-        extra = {"allow": s.allow} if s.allow else {}
+        extra: dict[str, Any] = {"allow": s.allow} if s.allow else {}
+        if ctx.qr:
+            extra["qr"] = ctx.qr
         verdict = self._floods.feed(
             ctx.platform.name, ev.group_id, sender.platform_id, ev.ts, ev.text,
             flood_messages=s.flood_messages, flood_seconds=s.flood_seconds,
@@ -435,62 +512,8 @@ class Pipeline:
         return True  # the message is gone: no FAQ answer, no question watch
 
     async def _questions(self, ctx: Context) -> bool:
-        ev, s = ctx.event, ctx.settings
-        if not isinstance(ev, MessagePosted) or ev.sender is None or ev.sender.is_bot:
-            return False
-        q, who = schema.open_questions, ev.sender.platform_id
-        base = (
-            q.c.platform == ctx.platform.name,
-            q.c.group_id == ev.group_id,
-            q.c.status == "open",
-            q.c.member_id != who,
-        )
-        # Answered: a reply to the question, or a message naming the asker.
-        if ev.reply_to:
-            ctx.conn.execute(
-                update(q).where(*base, q.c.message_id == ev.reply_to).values(status="answered")
-            )
-        if ev.mentions:
-            named = [m.platform_id for m in ev.mentions]
-            ctx.conn.execute(
-                update(q).where(*base, q.c.member_id.in_(named)).values(status="answered")
-            )
-        staff = ev.sender.is_operator or who in s.exempt
-        if s.question_minutes > 0 and not staff and is_question(ev.text):
-            ctx.conn.execute(
-                q.insert().values(
-                    platform=ctx.platform.name,
-                    group_id=ev.group_id,
-                    message_id=ev.message_id,
-                    member_id=who,
-                    ts=ev.ts,
-                    status="open",
-                )
-            )
-        return False
+        # The question watch: close answered questions, queue new ones for humans.
+        return faq.watch(ctx)
 
     def _old_questions(self, conn: Connection, now: float) -> None:
-        q = schema.open_questions
-        for row in conn.execute(select(q).where(q.c.status == "open")).all():
-            minutes = self.settings_for_group(row.platform, row.group_id).question_minutes
-            if minutes <= 0 or row.ts > now - minutes * 60:
-                continue
-            raise_alert(
-                conn,
-                platform=row.platform,
-                group_id=row.group_id,
-                kind="question",
-                now=now,
-                member_id=row.member_id,
-                message_ids=[row.message_id],
-                detail=f"unanswered for {minutes:g} min",
-            )
-            conn.execute(
-                update(q)
-                .where(
-                    q.c.platform == row.platform,
-                    q.c.group_id == row.group_id,
-                    q.c.message_id == row.message_id,
-                )
-                .values(status="alerted")
-            )
+        """Nothing: questions left unanswered are escalated by the ``faq`` tick job."""

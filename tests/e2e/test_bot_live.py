@@ -186,3 +186,153 @@ def _joined(store: Any) -> set[str]:
 async def _rejoin(c: AsyncClient, room: str) -> bool:
     resp = await c.join(room)
     return not type(resp).__name__.endswith("Error")
+
+
+async def test_image_with_a_group_qr_code_is_redacted(
+    synapse: Synapse, matrix_user: Callable[..., MatrixUser], tmp_path: Path
+) -> None:
+    """A member uploads a real PNG with a WeChat group code; the bot downloads it through
+    the authenticated media API, reads the code and redacts the image."""
+    import io
+
+    import segno
+    from nio import UploadResponse
+
+    owner_u, bot_u, dora_u = matrix_user("owner2"), matrix_user("bot2"), matrix_user("dora")
+    owner, dora = _client(synapse, owner_u), _client(synapse, dora_u)
+    bot_id = bot_u.user_id
+    store = open_store(f"sqlite:///{tmp_path / 'bot.db'}")
+    stop = asyncio.Event()
+    runner: asyncio.Task[Any] | None = None
+    try:
+        room = (
+            await owner.room_create(
+                name="二维码测试群",
+                preset=RoomPreset.public_chat,
+                invite=[bot_id],
+                power_level_override={"users": {bot_id: 100}},
+            )
+        ).room_id
+        await dora.join(room)
+        config = parse_config(
+            {"bot": {"tick_seconds": 0.5}, "groups": [{"platform": "matrix", "id": room}]}, env={}
+        )
+        adapter = MatrixAdapter(synapse.url, bot_id, access_token=bot_u.access_token)
+        runner = asyncio.create_task(
+            run_bot(config, store, [adapter], _real_moderator(), stop=stop, restart_delay=0.5)
+        )
+        await _until(lambda: room in _joined(store), "the bot in the room")
+
+        def png(payload: str) -> bytes:
+            buf = io.BytesIO()
+            segno.make(payload, error="m").save(buf, kind="png", scale=6)
+            return buf.getvalue()
+
+        async def post_image(data: bytes, name: str) -> str:
+            up, _ = await dora.upload(io.BytesIO(data), content_type="image/png", filename=name,
+                                      filesize=len(data))  # fmt: skip
+            assert isinstance(up, UploadResponse), up
+            content = {"msgtype": "m.image", "body": name, "url": up.content_uri,
+                       "info": {"mimetype": "image/png", "size": len(data)}}  # fmt: skip
+            resp = await dora.room_send(room, "m.room.message", content)
+            return str(resp.event_id)
+
+        plain = await post_image(png("第3章 课后练习答案见群公告"), "notes.png")
+        ad = await post_image(png("https://weixin.qq.com/g/AwYAAFakeGroupCode"), "福利群.png")
+        await _until(lambda: _redacted(dora, room, ad), "the QR ad redacted")
+        assert not await _redacted(dora, room, plain)
+        with store.engine.connect() as conn:
+            evidence = conn.execute(select(schema.strikes.c.evidence)).scalar_one()
+        assert "qr.invite" in evidence
+    finally:
+        stop.set()
+        if runner is not None:
+            await asyncio.wait_for(runner, WAIT)
+        for c in (owner, dora):
+            await c.close()
+        store.close()
+
+
+async def test_captcha_gate_on_a_real_server(
+    synapse: Synapse, matrix_user: Callable[..., MatrixUser], tmp_path: Path
+) -> None:
+    """Newcomers answer a captcha in the room itself (so they must not be muted): the
+    right answer is welcomed, a wrong one is redacted and its author removed."""
+    import json
+
+    owner_u, bot_u = matrix_user("owner3"), matrix_user("bot3")
+    erin_u, frank_u = matrix_user("erin"), matrix_user("frank")
+    owner, erin, frank = (_client(synapse, u) for u in (owner_u, erin_u, frank_u))
+    bot_id = bot_u.user_id
+    store = open_store(f"sqlite:///{tmp_path / 'bot.db'}")
+    stop = asyncio.Event()
+    runner: asyncio.Task[Any] | None = None
+    try:
+        room = (
+            await owner.room_create(
+                name="入群验证群",
+                preset=RoomPreset.public_chat,
+                invite=[bot_id],
+                power_level_override={"users": {bot_id: 100}},
+            )
+        ).room_id
+        config = parse_config(
+            {
+                "bot": {"tick_seconds": 0.5},
+                "groups": [
+                    {
+                        "platform": "matrix",
+                        "id": room,
+                        "exempt": [owner_u.user_id],
+                        "gate": {"mode": "captcha", "time_limit": 120, "welcome": "欢迎 {name}！"},
+                    }
+                ],
+            },
+            env={},
+        )
+        adapter = MatrixAdapter(synapse.url, bot_id, access_token=bot_u.access_token)
+        runner = asyncio.create_task(
+            run_bot(config, store, [adapter], _real_moderator(), stop=stop, restart_delay=0.5)
+        )
+        await _until(lambda: room in _joined(store), "the bot in the room")
+
+        def pending(member: str) -> dict[str, Any] | None:
+            g = schema.gate_entries
+            with store.engine.connect() as conn:
+                raw = conn.execute(
+                    select(g.c.challenge).where(g.c.member_id == member, g.c.state == "pending")
+                ).scalar()
+            return json.loads(raw) if raw else None
+
+        await erin.join(room)
+        challenge = await _until(lambda: pending(erin_u.user_id), "erin's captcha")
+        question, answer = challenge["questions"][0]["q"], challenge["questions"][0]["a"][0]
+        await _until(
+            lambda: _has_text(owner, room, bot_id, question), "the captcha asked in the room"
+        )
+        assert await _say(erin, room, answer) is not None  # not muted: she can answer
+        await _until(lambda: _has_text(owner, room, bot_id, "欢迎"), "erin welcomed")
+
+        await frank.join(room)
+        await _until(lambda: pending(frank_u.user_id), "frank's captcha")
+        wrong = await _say(frank, room, "我是来发广告的")
+        assert wrong is not None
+        await _until(lambda: _redacted(owner, room, wrong), "the wrong answer redacted")
+
+        async def frank_gone() -> bool:
+            members = await owner.joined_members(room)
+            return frank_u.user_id not in {m.user_id for m in members.members}
+
+        await _until(frank_gone, "frank removed")
+        assert await _say(erin, room, "谢谢，大家好") is not None  # erin stays a member
+    finally:
+        stop.set()
+        if runner is not None:
+            await asyncio.wait_for(runner, WAIT)
+        for c in (owner, erin, frank):
+            await c.close()
+        store.close()
+
+
+async def _has_text(c: AsyncClient, room: str, sender: str, needle: str) -> bool:
+    return any(needle in t for t in await _bot_texts(c, room, sender))

@@ -81,6 +81,11 @@ SUGGESTIONS: dict[str, tuple[str, str]] = {
         "机器人多次执行失败，请人工处理。",
         "The bot failed repeatedly; please do it by hand.",
     ),
+    "database": (
+        "数据库曾经不可用，机器人暂停处理并在恢复后补上了积压的消息；请检查数据库服务器。",
+        "The database was unavailable; the bot held events and caught up when it came "
+        "back. Please check the database server.",
+    ),
 }
 
 

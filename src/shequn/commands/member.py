@@ -1,6 +1,5 @@
 """``shequn member export|erase``: a member's data on request (privacy)."""
 
-
 import json
 from pathlib import Path
 from typing import Annotated
