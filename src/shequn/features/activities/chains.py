@@ -23,6 +23,7 @@ from shequn.events import MessagePosted
 from shequn.features.activities.common import (
     after_command,
     announce,
+    due,
     is_command,
     is_operator,
     name_of,
@@ -291,13 +292,7 @@ def tick(
     now: float,
 ) -> None:
     """Close the chains whose deadline has passed and post their final list."""
-    c = schema.chains
-    due = conn.execute(
-        select(c)
-        .where(c.c.status == "open", c.c.deadline.is_not(None), c.c.deadline <= now)
-        .order_by(c.c.id)
-    ).all()
-    for chain in due:
+    for chain in due(conn, schema.chains, now):
         platform = platforms.get(chain.platform)
         if platform is None:
             continue

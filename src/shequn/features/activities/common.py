@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row, Table, select
 
 from shequn.actions.moderation import plan
 from shequn.events import MemberRef, MessagePosted
@@ -180,3 +180,14 @@ def _int(value: str) -> int:
         return max(0, int(value))
     except ValueError:
         return -1  # callers treat a negative number as "not given properly"
+
+
+def due(conn: Connection, table: Table, now: float) -> list[Row[Any]]:
+    """The open rows of an activity ``table`` whose deadline has passed, oldest first."""
+    return list(
+        conn.execute(
+            select(table)
+            .where(table.c.status == "open", table.c.deadline.is_not(None), table.c.deadline <= now)
+            .order_by(table.c.id)
+        ).all()
+    )

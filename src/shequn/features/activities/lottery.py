@@ -21,6 +21,7 @@ from shequn.events import MessagePosted
 from shequn.features.activities.common import (
     after_command,
     announce,
+    due,
     is_command,
     is_operator,
     name_of,
@@ -285,13 +286,7 @@ def tick(
     now: float,
 ) -> None:
     """Draw the lotteries whose deadline has passed."""
-    lt = schema.lotteries
-    due = conn.execute(
-        select(lt)
-        .where(lt.c.status == "open", lt.c.deadline.is_not(None), lt.c.deadline <= now)
-        .order_by(lt.c.id)
-    ).all()
-    for row in due:
+    for row in due(conn, schema.lotteries, now):
         platform = platforms.get(row.platform)
         if platform is None:
             continue

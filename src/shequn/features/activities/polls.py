@@ -27,6 +27,7 @@ from shequn.events import MessagePosted
 from shequn.features.activities.common import (
     after_command,
     announce,
+    due,
     is_command,
     is_operator,
     name_of,
@@ -317,13 +318,7 @@ def tick(
     now: float,
 ) -> None:
     """Close the polls whose deadline has passed and announce their result."""
-    p = schema.polls
-    due = conn.execute(
-        select(p)
-        .where(p.c.status == "open", p.c.deadline.is_not(None), p.c.deadline <= now)
-        .order_by(p.c.id)
-    ).all()
-    for poll in due:
+    for poll in due(conn, schema.polls, now):
         platform = platforms.get(poll.platform)
         if platform is None:
             continue
