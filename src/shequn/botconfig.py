@@ -24,8 +24,10 @@ import msgspec
 
 from shequn.features.activities import ActivitySettings
 from shequn.features.checkin.settings import CheckinSettings, Tier
+from shequn.features.content import ContentSettings
 from shequn.features.faq.settings import FaqSettings
 from shequn.features.gate import MODES, GateSettings, QuizQuestion
+from shequn.features.layers import LayerSettings
 from shequn.features.strikes import DEFAULT_LADDER, STRICT_LADDER, Step
 
 __all__ = [
@@ -71,6 +73,8 @@ class GroupSettings:
     checkin: CheckinSettings = field(default_factory=CheckinSettings)  # 签到 / 打卡
     activities: ActivitySettings = field(default_factory=ActivitySettings)  # 投票/接龙/抽奖/活动
     faq: FaqSettings = field(default_factory=FaqSettings)  # 关键词/语义自动回复
+    layers: LayerSettings = field(default_factory=LayerSettings)  # 成员分层（实时）
+    content: ContentSettings = field(default_factory=ContentSettings)  # 内容计划 / 群发
 
 
 TEMPLATES: dict[str, GroupSettings] = {
@@ -237,7 +241,7 @@ def _checkin(key: str, raw: Any, base: CheckinSettings) -> CheckinSettings:
 
 
 #: Feature settings read generically by :func:`_feature` (dataclasses with typed fields).
-_FEATURES = ("activities", "faq")
+_FEATURES = ("activities", "faq", "layers", "content")
 _MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
 
 

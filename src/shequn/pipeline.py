@@ -55,7 +55,7 @@ from shequn.events import (
     MessagePosted,
     ReactionAdded,
 )
-from shequn.features import activities, checkin, faq
+from shequn.features import activities, checkin, content, faq, layers
 from shequn.features.flood import FloodWatch
 from shequn.features.moderation import qr
 from shequn.features.moderation.verdict import Verdict
@@ -183,9 +183,12 @@ class Pipeline:
         self.register("checkin", checkin.handle, priority=40)
         self.register("faq", faq.handle, priority=45)
         self.register("questions", self._questions, priority=50)
+        self.register("layers", layers.handle, priority=60)
         self.register_tick("checkin.reminders", checkin.plan_reminders)
         self.register_tick("activities", activities.tick)
         self.register_tick("faq", faq.tick)
+        self.register_tick("layers", layers.tick)
+        self.register_tick("content", content.tick)
 
     # -- public API ---------------------------------------------------------------
 

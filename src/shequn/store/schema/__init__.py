@@ -18,6 +18,10 @@ from shequn.store.schema.base import metadata
 from shequn.store.schema.bot import *  # noqa: F403
 from shequn.store.schema.checkin import *  # noqa: F403
 from shequn.store.schema.console import *  # noqa: F403
+from shequn.store.schema.content import *  # noqa: F403
 from shequn.store.schema.faq import *  # noqa: F403
+from shequn.store.schema.layers import *  # noqa: F403
+from shequn.store.schema.wecom import *  # noqa: F403
+from shequn.store.schema.workers import *  # noqa: F403
 
 __all__ = ["metadata"]
