@@ -26,6 +26,8 @@ from shequn.platforms import matrix, onebot, telegram
 from shequn.platforms.discord import gateway as discord_gateway
 from shequn.platforms.discord.state import GatewayState
 from shequn.platforms.port import translate_or_skip
+from shequn.platforms.qqbot import Routes as QQBotRoutes
+from shequn.platforms.qqbot import translate as qqbot_translate
 from shequn.store import open_store
 from shequn.store.writer import ArchiveWriter
 
@@ -51,7 +53,17 @@ ADAPTERS = {
     "onebot": (lambda: _list("onebot/events.json", "event"), onebot.translate, ()),
     "matrix": (_matrix_seeds, matrix.translate, ("!room:localhost",)),
     "discord": (lambda: _list("discord/gateway.json", "frame"), None, ()),
+    "qqbot": (lambda: _qqbot_seeds(), None, ()),
 }
+
+
+def _qqbot_seeds() -> list[Any]:
+    return _list("qqbot/dispatches.json", "payload")
+
+
+def _qqbot() -> Any:
+    routes = QQBotRoutes()
+    return lambda raw: qqbot_translate(raw, routes, now=0.0)
 
 
 def _discord(frames: list[Any]) -> Any:
@@ -71,12 +83,13 @@ def test_parser_survives_malformed_payloads(
     seeds = [s for s in load() if isinstance(s, dict)]
     assert seeds, "no seed payloads"
     if translate is None:
-        translate = _discord(seeds)
+        translate = _discord(seeds) if name == "discord" else _qqbot()
     platform = {
         "telegram": telegram.PLATFORM,
         "onebot": onebot.PLATFORM,
         "matrix": matrix.PLATFORM,
         "discord": "discord",
+        "qqbot": "qqbot",
     }[name]
     store = open_store(f"sqlite:///{tmp_path / 'fuzz.db'}")
     outcomes = {"events": 0, "skipped": 0, "nothing": 0}

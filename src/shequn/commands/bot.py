@@ -43,6 +43,8 @@ ADAPTERS: dict[str, tuple[str, str]] = {
     "telegram": ("shequn.platforms.telegram:TelegramAdapter", "token"),
     "onebot": ("shequn.platforms.onebot:OneBotAdapter", "access_token"),
     "discord": ("shequn.platforms.discord:DiscordAdapter", "token"),
+    "qqbot": ("shequn.platforms.qqbot:QQBotAdapter", "secret"),
+    "wecom": ("shequn.platforms.wecom:WeComAdapter", "secret"),
 }
 
 
