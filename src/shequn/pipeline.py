@@ -319,7 +319,13 @@ class Pipeline:
         # One caller at a time: a tick must not pick up a row that handle() is carrying
         # out right now, or the call would go out twice.
         async with self._outbox:
-            return await carry_out(self.store, platform, now=now, ids=ids)
+            done = await carry_out(self.store, platform, now=now, ids=ids)
+            # A platform that cannot act by API (WeCom customer groups) tells the
+            # responsible person about the tasks its calls became.
+            notify = getattr(platform, "notify_human_tasks", None)
+            if notify is not None:
+                await notify(self.store, now)
+            return done
 
     async def resume(self) -> int:
         """Carry out every planned action left over (after a crash or a failed call)."""

@@ -17,6 +17,7 @@ window frames or UDFs — so every Ibis backend runs them the same way.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,6 +55,7 @@ def connect(engine: Engine = "duckdb", *, spark: Any = None) -> Any:
                 SparkSession.builder.master("local[2]")
                 .appName("shequn")
                 .config("spark.ui.enabled", "false")
+                .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="shequn-spark-"))
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.sql.shuffle.partitions", "4")
                 .getOrCreate()

@@ -131,6 +131,8 @@ async def run_bot(
     pipeline = Pipeline(store, moderate, config.settings_for)
     for adapter in adapters:
         pipeline.attach(adapter)
+        for name, job in getattr(adapter, "tick_jobs", ()):  # an adapter's own upkeep
+            pipeline.register_tick(name, job)
     await pipeline.resume()  # whatever a previous run decided but did not do
 
     async def handle(event: Event, platform: Platform) -> None:

@@ -37,6 +37,7 @@ _REGISTRY: dict[str, str] = {
     "wechatmsg": "shequn.importers.wechatmsg:WeChatMsgImporter",
     "chatlog": "shequn.importers.chatlog:ChatlogImporter",
     "irc": "shequn.importers.irc:IrcImporter",
+    "wecom_archive": "shequn.importers.wecom_archive:WeComArchiveImporter",
 }
 _LOADED: dict[str, type[Importer]] = {}
 
