@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from bot_transcript import GROUP, Chat, audit, make_chat, make_pipeline, params, rows, user
@@ -19,6 +20,7 @@ from shequn.store import Store, schema
 
 AD = "加微信 abc123"
 ALICE = user("alice", "Alice")
+BOB = user("bob", "Bob")
 
 
 def count(store: Store, table: object) -> int:
@@ -94,6 +96,9 @@ async def test_a_platform_error_stays_planned_and_tick_retries_it(store: Store) 
     assert [c[0] for c in chat.take()] == ["delete", "send", "delete"]
     mute = rows(store, schema.bot_actions)[-1]
     assert (mute.status, mute.attempts, mute.error) == ("planned", 1, "429")
+    await chat.pipeline.tick()  # the platform said: wait 1 s
+    assert chat.take() == []
+    chat.clock.advance(1)
     await chat.pipeline.tick()
     assert [c[0] for c in chat.take()] == ["mute"]
     mute = rows(store, schema.bot_actions)[-1]
@@ -109,10 +114,16 @@ async def test_a_call_that_keeps_failing_goes_to_a_human(store: Store) -> None:
     chat = make_chat(store, platform=Broken())
     await chat.say(ALICE, AD)
     await chat.say(ALICE, AD)
-    for _ in range(10):
+    tried_at = []
+    for _ in range(40):  # a tick a second: retries back off 1, 2, 4, 8 s, never a tight loop
         await chat.pipeline.tick()
-    mute = rows(store, schema.bot_actions)[-1]
+        mute = rows(store, schema.bot_actions)[-1]
+        if not tried_at or mute.attempts > tried_at[-1][0]:
+            tried_at.append((mute.attempts, chat.clock.now))
+        chat.clock.advance(1)
     assert (mute.kind, mute.status, mute.attempts) == ("mute", "failed", 5)
+    gaps = [b[1] - a[1] for a, b in itertools.pairwise(tried_at)]
+    assert gaps == [1, 2, 4, 8]
     (task,) = rows(store, schema.human_tasks)
     assert (task.kind, task.action_id, task.status) == ("mute", mute.id, "open")
 
@@ -193,3 +204,48 @@ async def test_a_tick_during_a_slow_call_does_not_send_it_twice(store: Store) ->
     release.set()
     await asyncio.gather(slow, ticking)
     assert [c[0] for c in chat.take()] == ["delete", "send", "delete", "mute"]
+
+
+async def test_a_rate_limit_pauses_the_platform_and_never_fails_the_call(store: Store) -> None:
+    @dataclass
+    class Limited(FakePlatform):
+        limited: int = 8
+
+        async def send(self, group_id: str, text: str, *, reply_to: str | None = None) -> str:
+            if self.limited:
+                self.limited -= 1
+                raise PlatformError("Too Many Requests", retry_after=30)
+            return await super().send(group_id, text, reply_to=reply_to)
+
+    platform = Limited()
+    chat = make_chat(store, platform=platform)
+    await chat.say(ALICE, AD)  # delete, then the warning is rate-limited
+    await chat.say(BOB, AD)  # delete, then the second warning waits behind the limit
+    sends = [r for r in rows(store, schema.bot_actions) if r.kind == "send"]
+    assert [r.status for r in sends] == ["planned", "planned"]
+    for _ in range(9):  # rate limits are not failures: the warnings wait, however long
+        chat.clock.advance(30)
+        await chat.pipeline.tick()
+    sends = [r for r in rows(store, schema.bot_actions) if r.kind == "send"]
+    assert [r.status for r in sends] == ["done", "done"]
+    assert rows(store, schema.human_tasks) == []
+
+
+async def test_calls_are_spaced_by_the_platform_interval(store: Store) -> None:
+    import time as _time
+
+    @dataclass
+    class Paced(FakePlatform):
+        min_call_interval: float = 0.05
+        at: list[float] = field(default_factory=list)
+
+        async def delete(self, group_id: str, message_id: str, *, reason: str = "") -> None:
+            self.at.append(_time.monotonic())
+            await super().delete(group_id, message_id, reason=reason)
+
+    platform = Paced()
+    chat = make_chat(store, platform=platform)
+    for i in range(4):
+        await chat.say(user(f"m{i}"), AD)
+    gaps = [b - a for a, b in itertools.pairwise(platform.at)]
+    assert len(gaps) == 3 and min(gaps) >= 0.05

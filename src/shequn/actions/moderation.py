@@ -14,12 +14,13 @@ Where the platform lacks the capability the row becomes ``human_task`` and a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
 from shequn.platforms.port import Capability, Platform, PlatformError, Unsupported
 from shequn.store import Store, schema
@@ -208,16 +209,46 @@ async def _call(platform: Platform, kind: str, row: Any, params: dict[str, Any])
         raise ValueError(f"unknown action kind {kind!r}")
 
 
+#: Longest wait between two attempts of a failing call (seconds).
+MAX_BACKOFF = 300.0
+_last_call: dict[str, float] = {}
+
+
+async def _pace(platform: Platform) -> None:
+    """Keep at least ``platform.min_call_interval`` seconds between calls to it."""
+    gap = float(getattr(platform, "min_call_interval", 0.0) or 0.0)
+    if gap <= 0:
+        return
+    loop = asyncio.get_running_loop()
+    wait = _last_call.get(platform.name, float("-inf")) + gap - loop.time()
+    if wait > 0:
+        await asyncio.sleep(wait)
+    _last_call[platform.name] = loop.time()
+
+
 async def carry_out(
     store: Store, platform: Platform, *, now: float, ids: Iterable[int] | None = None
 ) -> int:
     """Do the planned calls for ``platform`` (all of them, or ``ids``), oldest first.
 
-    Returns how many were done. Failures stay planned for the next attempt; after
-    :data:`MAX_ATTEMPTS` they become ``failed`` with a human task.
+    Returns how many were done. A failed call stays planned and waits: for the
+    platform's ``retry_after`` when it rate-limited us (and the rest of this round is
+    left for later: the platform said to slow down), else for an exponential back-off
+    (1, 2, 4 ... :data:`MAX_BACKOFF` seconds). After :data:`MAX_ATTEMPTS` failures that
+    were not rate limits it becomes ``failed`` with a human task. Calls are spaced by
+    the platform's ``min_call_interval`` (seconds, 0 when it has none) so outbound rate
+    limits are kept, never hit in a tight loop.
     """
     t = schema.bot_actions
-    q = select(t).where(t.c.platform == platform.name, t.c.status == "planned").order_by(t.c.id)
+    q = (
+        select(t)
+        .where(
+            t.c.platform == platform.name,
+            t.c.status == "planned",
+            or_(t.c.not_before.is_(None), t.c.not_before <= now),
+        )
+        .order_by(t.c.id)
+    )
     if ids is not None:
         wanted = list(ids)
         if not wanted:
@@ -229,6 +260,7 @@ async def carry_out(
     for row in rows:
         params = json.loads(row.params)
         try:
+            await _pace(platform)
             await _call(platform, row.kind, row, params)
         except Unsupported as e:
             with store.engine.begin() as conn:
@@ -250,7 +282,11 @@ async def carry_out(
             if not isinstance(e, PlatformError):
                 log.exception("action %s (%s) raised", row.id, row.kind)
             attempts = row.attempts + 1
-            failed = attempts >= MAX_ATTEMPTS
+            retry_after = e.retry_after if isinstance(e, PlatformError) else None
+            failed = retry_after is None and attempts >= MAX_ATTEMPTS
+            wait = (
+                retry_after if retry_after is not None else min(2.0 ** (attempts - 1), MAX_BACKOFF)
+            )
             with store.engine.begin() as conn:
                 conn.execute(
                     update(t)
@@ -259,6 +295,7 @@ async def carry_out(
                         attempts=attempts,
                         error=str(e)[:2000],
                         status="failed" if failed else "planned",
+                        not_before=None if failed else now + wait,
                     )
                 )
                 if failed:
@@ -273,6 +310,9 @@ async def carry_out(
                         text=f"{SUGGESTIONS['failed'][1]} "
                         + _task_text(row.kind, row.member_id, params, row.reason),
                     )
+            if retry_after is not None:
+                log.warning("%s rate-limited us: %s s before the next call", platform.name, wait)
+                break
             continue
         with store.engine.begin() as conn:
             conn.execute(

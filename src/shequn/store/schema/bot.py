@@ -75,6 +75,9 @@ bot_actions = Table(
     Column("operator", String(255), nullable=True),
     Column("created_at", Float, nullable=False),
     Column("done_at", Float, nullable=True),
+    # After a failed call: not tried again before this time (retry-after or back-off;
+    # migration 0012).
+    Column("not_before", Float, nullable=True),
     Index(None, "status"),
 )
 
