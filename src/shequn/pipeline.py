@@ -5,8 +5,9 @@
 1. **normalise**: the event's natural key (``msg:<group>:<id>``, ``join:<group>:<id>`` ...);
 2. **record**: claim the key in ``processed_events`` (a redelivered event finds it
    and stops here) and write the event to the archive with :class:`ArchiveWriter`;
-3. **handlers by priority**: the entry gate (10), moderation (20), the question
-   watch (50) and any registered feature; a handler returning ``True`` stops the
+3. **handlers by priority**: the entry gate (10), moderation (20), live-layer
+   counting (25), activities (35), check-in (40), FAQ (45), the question watch (50),
+   layer commands (60) and any registered feature; a handler returning ``True`` stops the
    rest; each runs in a savepoint and an exception goes to :meth:`on_error` (logged,
    its writes rolled back) without killing the loop.
 
@@ -183,7 +184,11 @@ class Pipeline:
         self.register("checkin", checkin.handle, priority=40)
         self.register("faq", faq.handle, priority=45)
         self.register("questions", self._questions, priority=50)
-        self.register("layers", layers.handle, priority=60)
+        # Counting for live layers runs right after moderation (whatever it stopped —
+        # spam, gate answers — earns nothing) and before the features that stop on
+        # their commands (check-in, activities, FAQ), so those still count.
+        self.register("layers.count", layers.observe, priority=25)
+        self.register("layers", layers.commands, priority=60)
         self.register_tick("checkin.reminders", checkin.plan_reminders)
         self.register_tick("activities", activities.tick)
         self.register_tick("faq", faq.tick)

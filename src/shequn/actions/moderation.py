@@ -51,6 +51,7 @@ _CAPS: dict[str, Capability] = {
     "ban": Capability.BAN,
     "unban": Capability.BAN,
     "approve_join": Capability.APPROVE_JOIN,
+    "set_card": Capability.SET_CARD,
 }
 
 _TODO = {
@@ -61,6 +62,7 @@ _TODO = {
     "ban": "remove and block the member / 移出并拉黑",
     "unban": "lift the block on the member / 解除拉黑",
     "approve_join": "answer the join request / 处理入群申请",
+    "set_card": "set the member's group card / 修改群名片",
 }
 
 #: Prepared responses (预案) for each alert kind: (Chinese, English).
@@ -205,6 +207,8 @@ async def _call(platform: Platform, kind: str, row: Any, params: dict[str, Any])
         await platform.unban(g, m)
     elif kind == "approve_join":
         await platform.approve_join(g, params["request_id"], bool(params["approve"]))
+    elif kind == "set_card":
+        await platform.set_card(g, m, params["card"])
     else:  # pragma: no cover - plan() only writes the kinds above
         raise ValueError(f"unknown action kind {kind!r}")
 

@@ -21,6 +21,7 @@ import typer
 
 from shequn.botconfig import AccountConfig, BotConfig, ConfigError, load_config
 from shequn.events import Event
+from shequn.features import layers
 from shequn.features.moderation.verdict import Verdict
 from shequn.pipeline import Moderate, Pipeline
 from shequn.platforms.port import Adapter, Platform
@@ -128,7 +129,7 @@ async def run_bot(
 ) -> Pipeline:
     """Feed every adapter into one pipeline and tick it until ``stop`` is set."""
     stop = stop or asyncio.Event()
-    pipeline = Pipeline(store, moderate, config.settings_for)
+    pipeline = Pipeline(store, moderate, config.settings_for, layer_of=layers.layer_lookup(store))
     for adapter in adapters:
         pipeline.attach(adapter)
         for name, job in getattr(adapter, "tick_jobs", ()):  # an adapter's own upkeep
