@@ -35,13 +35,21 @@ ROUTES = {
     "/users": {"name": "eve", "role": "owner", "password": PASSWORD},
     "/users/{user_id}": {"role": "viewer"},
     "/group-sets": {"name": "evil"},
-}
+    "/content/plans": {"name": "p", "text": "t", "kind": "weekly", "weekday": "0",
+                       "group": "telegram:1000000001"},
+    "/content/plans/{plan_id}": {"name": "p", "text": "t", "kind": "weekly", "weekday": "0"},
+    "/content/plans/{plan_id}/{status}": {},
+    "/content/mass": {"text": "t", "group": "telegram:1000000001"},
+    "/content/topics": {"group": "telegram:1000000001", "day": "2026-01-01", "post_at": "20:00",
+                        "text": "t"},
+}  # fmt: skip
 
 
 def _fill(path: str, gid: int) -> str:
     return (
         path.replace("{group_id}", str(gid)).replace("{action_id}", "1")
         .replace("{kind}", "alert").replace("{item_id}", "1").replace("{user_id}", "1")
+        .replace("{plan_id}", "1").replace("{status}", "pause")
     )  # fmt: skip
 
 

@@ -291,6 +291,8 @@ class MatrixAdapter:
     """
 
     name = PLATFORM
+    #: seconds between two calls (homeservers rate-limit clients; Synapse defaults allow bursts, not floods)
+    min_call_interval = 0.05
     capabilities = frozenset(
         {Capability.SEND, Capability.REPLY, Capability.DELETE, Capability.MUTE,
          Capability.KICK, Capability.BAN, Capability.APPROVE_JOIN, Capability.FETCH_MEDIA}

@@ -249,6 +249,8 @@ class OneBotAdapter:
     """A QQ bot account behind a OneBot v11 implementation."""
 
     name = PLATFORM
+    #: seconds between two calls (QQ flags accounts that recall or mute in rapid bursts)
+    min_call_interval = 0.1
     capabilities = frozenset(Capability)
 
     def __init__(

@@ -253,6 +253,8 @@ class TelegramAdapter:
     """A Telegram bot account, polling ``getUpdates``."""
 
     name = PLATFORM
+    #: seconds between two calls (Bot API: about 30 messages a second per bot)
+    min_call_interval = 0.035
     capabilities = frozenset(Capability) - {Capability.SET_CARD}
 
     def __init__(

@@ -78,6 +78,8 @@ class DiscordAdapter:
 
     name = "discord"
     # Discord has no bot API to answer join requests (membership screening is manual)
+    #: seconds between two calls (Discord: 50 requests a second per bot (global limit))
+    min_call_interval = 0.02
     capabilities = frozenset(Capability) - {Capability.APPROVE_JOIN}
 
     def __init__(

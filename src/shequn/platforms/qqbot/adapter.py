@@ -85,6 +85,8 @@ class QQBotAdapter:
     """One QQ bot (app id + secret) in any number of QQ groups and guild channels."""
 
     name = PLATFORM
+    #: seconds between two calls (the official API rate-limits per bot; stay well under it)
+    min_call_interval = 0.1
     capabilities = CHANNEL_CAPABILITIES | GROUP_CAPABILITIES
 
     def __init__(
