@@ -3,6 +3,13 @@
 Adapters are found by platform name in :data:`ADAPTERS` and imported lazily, so a
 missing optional adapter only matters when a config names it. Account keys other
 than ``token_env`` are passed to the adapter's constructor by name.
+
+Split across processes on PostgreSQL (see ``docs/scale-out.md``):
+
+- ``--receiver-only``: connect every account and persist its events into the inbox
+  (one receiver per account: platforms allow one consumer per token);
+- ``--worker``: take a fair share of the groups and process their inbox rows; run as
+  many as needed, on any machine that reaches the database.
 """
 
 from __future__ import annotations
@@ -12,7 +19,10 @@ import contextlib
 import functools
 import importlib
 import logging
+import os
 import re
+import signal
+import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -167,6 +177,17 @@ async def run_bot(
     return pipeline
 
 
+def _until_signalled(coro_fn: Callable[[asyncio.Event], object]) -> None:
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await coro_fn(stop)  # type: ignore[misc]
+
+    asyncio.run(go())
+
+
 def register(app: typer.Typer, moderator: Callable[[], Moderate] = _real_moderator) -> None:
     @app.command("bot", help="Run the live bot from shequn.toml until Ctrl-C / 运行机器人")
     def bot_cmd(
@@ -174,13 +195,28 @@ def register(app: typer.Typer, moderator: Callable[[], Moderate] = _real_moderat
             "shequn.toml"
         ),
         db: Annotated[str | None, typer.Option("--db", envvar="SHEQUN_DB")] = None,
+        receiver_only: Annotated[
+            bool,
+            typer.Option("--receiver-only", help="only persist events into the inbox"),
+        ] = False,
+        worker: Annotated[
+            bool,
+            typer.Option("--worker", help="process a share of the groups (PostgreSQL)"),
+        ] = False,
+        worker_id: Annotated[
+            str | None, typer.Option("--worker-id", help="default: host:pid")
+        ] = None,
     ) -> None:
         from shequn.cli import _open, console
+        from shequn.workers import Leases, Receiver, Worker, WorkerPipeline
 
+        if receiver_only and worker:
+            console.print("[red]--receiver-only and --worker exclude each other[/red]")
+            raise typer.Exit(2)
         try:
             cfg = load_config(config)
             adapters = [build_adapter(a) for a in cfg.accounts.values()]
-            moderate = moderator()
+            moderate = moderator() if not receiver_only else None
         except (ConfigError, AdapterUnavailable, OSError) as e:
             console.print(f"[red]{e}[/red]")
             raise typer.Exit(2) from None
@@ -188,9 +224,30 @@ def register(app: typer.Typer, moderator: Callable[[], Moderate] = _real_moderat
             console.print("[red]accounts: no account configured[/red]")
             raise typer.Exit(2)
         store = _open(db or cfg.database)
+        if (receiver_only or worker) and store.dialect != "postgresql":
+            store.close()
+            console.print("[red]--receiver-only / --worker need a PostgreSQL database[/red]")
+            raise typer.Exit(2)
         logging.basicConfig(level=logging.INFO)
         try:
-            asyncio.run(run_bot(cfg, store, adapters, moderate))
+            if receiver_only:
+                _until_signalled(lambda stop: Receiver(store).run(adapters, stop))
+            elif worker:
+                assert moderate is not None
+                wid = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+                # Adapters are not started here: the worker only makes outbound calls.
+                pipe = WorkerPipeline(store, moderate, cfg.settings_for, db_patience=10.0)
+                w = Worker(
+                    store,
+                    pipe,
+                    {a.name: a for a in adapters},
+                    Leases(store.url, wid),
+                    tick_every=cfg.tick_seconds,
+                )
+                _until_signalled(w.run)
+            else:
+                assert moderate is not None
+                asyncio.run(run_bot(cfg, store, adapters, moderate))
         except KeyboardInterrupt:
             console.print("stopped / 已停止")
         finally:
