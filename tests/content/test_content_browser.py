@@ -31,9 +31,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_url(seeded_content: Store) -> Iterator[str]:
+def live_url(seeded: Store) -> Iterator[str]:
     app = create_app(
-        seeded_content, platforms={"telegram": FakePlatform("telegram")}, clock=Clock(time.time())
+        seeded, platforms={"telegram": FakePlatform("telegram")}, clock=Clock(time.time())
     )
     config = uvicorn.Config(
         app, host="127.0.0.1", port=_free_port(), log_level="warning", lifespan="off", ws="none"
@@ -53,11 +53,11 @@ def live_url(seeded_content: Store) -> Iterator[str]:
 
 
 def test_create_a_weekday_plan_and_see_its_preview(
-    live_url: str, seeded_content: Store, tmp_path: Path
+    live_url: str, seeded: Store, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    add_user(seeded_content, "mia", "manager", "A", "B")
+    add_user(seeded, "mia", "manager", "A", "B")
     shots = Path(os.environ.get("SHEQUN_SCREENSHOTS") or tmp_path)
     with sync_playwright() as p:
         browser = p.chromium.launch(
