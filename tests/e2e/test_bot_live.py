@@ -8,8 +8,9 @@ room through the members' own clients.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,54 @@ async def _bot_texts(c: AsyncClient, room: str, bot_id: str) -> list[str]:
     ]
 
 
+@contextlib.asynccontextmanager
+async def _bot_room(
+    synapse: Synapse,
+    owner: AsyncClient,
+    bot_u: MatrixUser,
+    store: Any,
+    name: str,
+    *,
+    joiners: Sequence[AsyncClient] = (),
+    config: dict[str, Any] | None = None,
+    group: dict[str, Any] | None = None,
+    **room: Any,
+) -> AsyncIterator[tuple[str, MatrixAdapter]]:
+    """A room the owner creates with the bot as admin, and the whole bot running on it
+    (real adapter, pipeline, archive and Moderator) until the block ends."""
+    bot_id = bot_u.user_id
+    room_id = (
+        await owner.room_create(
+            name=name,
+            preset=RoomPreset.public_chat,
+            invite=[bot_id],
+            power_level_override={"users": {bot_id: 100}},
+            **room,
+        )
+    ).room_id
+    for c in joiners:
+        await c.join(room_id)
+    cfg = parse_config(
+        {
+            "bot": {"tick_seconds": 0.5},
+            **(config or {}),
+            "groups": [{"platform": "matrix", "id": room_id, **(group or {})}],
+        },
+        env={},
+    )
+    adapter = MatrixAdapter(synapse.url, bot_id, access_token=bot_u.access_token)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(
+        run_bot(cfg, store, [adapter], _real_moderator(), stop=stop, restart_delay=0.5)
+    )
+    try:
+        await _until(lambda: room_id in _joined(store), "the bot in the room")
+        yield room_id, adapter
+    finally:
+        stop.set()
+        await asyncio.wait_for(runner, WAIT)
+
+
 async def test_ad_three_times_warn_mute_kick_and_undo(
     synapse: Synapse, matrix_user: Callable[..., MatrixUser], tmp_path: Path
 ) -> None:
@@ -75,104 +124,79 @@ async def test_ad_three_times_warn_mute_kick_and_undo(
     owner, alice = _client(synapse, owner_u), _client(synapse, alice_u)
     bot_id = bot_u.user_id
     store = open_store(f"sqlite:///{tmp_path / 'bot.db'}")
-    stop = asyncio.Event()
-    runner: asyncio.Task[Any] | None = None
     try:
-        room = (
-            await owner.room_create(
-                visibility=RoomVisibility.public,
-                name="广告测试群",
-                preset=RoomPreset.public_chat,
-                invite=[bot_id],
-                power_level_override={"users": {bot_id: 100}},
-            )
-        ).room_id
-        await alice.join(room)
-        config = parse_config(
-            {
-                "bot": {"tick_seconds": 0.5},
-                "defaults": {"template": "default", "language": "zh"},
-                "groups": [
-                    {
-                        "platform": "matrix",
-                        "id": room,
-                        "exempt": [owner_u.user_id],
-                        "ladder": ["warn", "mute:3", "kick"],
-                    }
-                ],
-            },
-            env={},
-        )
-        adapter = MatrixAdapter(synapse.url, bot_id, access_token=bot_u.access_token)
-        runner = asyncio.create_task(
-            run_bot(config, store, [adapter], _real_moderator(), stop=stop, restart_delay=0.5)
-        )
-        await _until(lambda: room in _joined(store), "the bot in the room")
+        async with _bot_room(
+            synapse,
+            owner,
+            bot_u,
+            store,
+            "广告测试群",
+            joiners=[alice],
+            config={"defaults": {"template": "default", "language": "zh"}},
+            group={"exempt": [owner_u.user_id], "ladder": ["warn", "mute:3", "kick"]},
+            visibility=RoomVisibility.public,
+        ) as (room, adapter):
+            # ordinary chat is left alone
+            hello = await _say(alice, room, "大家好，今天的分享很有收获！")
+            assert hello is not None
+            # 1st ad: deleted and a warning posted
+            first = await _say(alice, room, AD)
+            assert first is not None
+            await _until(lambda: _redacted(alice, room, first), "1st ad redacted")
+            await _until(lambda: _bot_texts(alice, room, bot_id), "a warning")
+            # 2nd ad: deleted and alice muted (the server now refuses her messages)
+            second = await _say(alice, room, AD + " 2")
+            assert second is not None
+            await _until(lambda: _redacted(alice, room, second), "2nd ad redacted")
 
-        # ordinary chat is left alone
-        hello = await _say(alice, room, "大家好，今天的分享很有收获！")
-        assert hello is not None
-        # 1st ad: deleted and a warning posted
-        first = await _say(alice, room, AD)
-        assert first is not None
-        await _until(lambda: _redacted(alice, room, first), "1st ad redacted")
-        await _until(lambda: _bot_texts(alice, room, bot_id), "a warning")
-        # 2nd ad: deleted and alice muted (the server now refuses her messages)
-        second = await _say(alice, room, AD + " 2")
-        assert second is not None
-        await _until(lambda: _redacted(alice, room, second), "2nd ad redacted")
+            async def muted() -> bool:
+                return await _say(alice, room, "还能说话吗") is None
 
-        async def muted() -> bool:
-            return await _say(alice, room, "还能说话吗") is None
+            await _until(muted, "alice muted")
+            assert not await _redacted(alice, room, hello)
 
-        await _until(muted, "alice muted")
-        assert not await _redacted(alice, room, hello)
+            # the mute is timed (3 s here): the bot lifts it, alice can speak again
+            async def can_speak() -> bool:
+                return await _say(alice, room, "谢谢管理员") is not None
 
-        # the mute is timed (3 s here): the bot lifts it, alice can speak again
-        async def can_speak() -> bool:
-            return await _say(alice, room, "谢谢管理员") is not None
+            await _until(can_speak, "alice unmuted after the mute's time")
 
-        await _until(can_speak, "alice unmuted after the mute's time")
+            # 3rd ad: deleted and alice kicked (警告3次后踢出)
+            third = await _say(alice, room, AD + " 3")
+            assert third is not None
+            await _until(lambda: _redacted(owner, room, third), "3rd ad redacted")
 
-        # 3rd ad: deleted and alice kicked (警告3次后踢出)
-        third = await _say(alice, room, AD + " 3")
-        assert third is not None
-        await _until(lambda: _redacted(owner, room, third), "3rd ad redacted")
+            async def kicked() -> bool:
+                return room not in (await alice.joined_rooms()).rooms
 
-        async def kicked() -> bool:
-            return room not in (await alice.joined_rooms()).rooms
-
-        await _until(kicked, "alice kicked")
-        with store.engine.connect() as conn:
-            done = [
-                (r.kind, r.reason)
-                for r in conn.execute(
-                    select(schema.bot_actions.c.kind, schema.bot_actions.c.reason)
-                    .where(schema.bot_actions.c.status.in_(["done", "lifted"]))
-                    .order_by(schema.bot_actions.c.id)
-                )
+            await _until(kicked, "alice kicked")
+            with store.engine.connect() as conn:
+                done = [
+                    (r.kind, r.reason)
+                    for r in conn.execute(
+                        select(schema.bot_actions.c.kind, schema.bot_actions.c.reason)
+                        .where(schema.bot_actions.c.status.in_(["done", "lifted"]))
+                        .order_by(schema.bot_actions.c.id)
+                    )
+                ]
+                kick_id = conn.execute(
+                    select(schema.bot_actions.c.id).where(schema.bot_actions.c.kind == "kick")
+                ).scalar_one()
+            assert [k for k, _ in done] == [
+                "delete",
+                "send",
+                "delete",
+                "mute",
+                "mute",
+                "delete",
+                "kick",
             ]
-            kick_id = conn.execute(
-                select(schema.bot_actions.c.id).where(schema.bot_actions.c.kind == "kick")
-            ).scalar_one()
-        assert [k for k, _ in done] == [
-            "delete",
-            "send",
-            "delete",
-            "mute",
-            "mute",
-            "delete",
-            "kick",
-        ]
-        assert done[4] == ("mute", "mute.expired")
+            assert done[4] == ("mute", "mute.expired")
 
-        # an operator undoes the kick: alice is unbanned and may join again
-        await undo(store, adapter, kick_id, "owner", now=time.time())
-        await _until(lambda: _rejoin(alice, room), "alice rejoined after undo")
+            # an operator undoes the kick: alice is unbanned and may join again
+            await undo(store, adapter, kick_id, "owner", now=time.time())
+            await _until(lambda: _rejoin(alice, room), "alice rejoined after undo")
     finally:
-        stop.set()
-        if runner is not None:
-            await asyncio.wait_for(runner, WAIT)
         for c in (owner, alice):
             await c.close()
         store.close()
@@ -200,54 +224,35 @@ async def test_image_with_a_group_qr_code_is_redacted(
 
     owner_u, bot_u, dora_u = matrix_user("owner2"), matrix_user("bot2"), matrix_user("dora")
     owner, dora = _client(synapse, owner_u), _client(synapse, dora_u)
-    bot_id = bot_u.user_id
     store = open_store(f"sqlite:///{tmp_path / 'bot.db'}")
-    stop = asyncio.Event()
-    runner: asyncio.Task[Any] | None = None
     try:
-        room = (
-            await owner.room_create(
-                name="二维码测试群",
-                preset=RoomPreset.public_chat,
-                invite=[bot_id],
-                power_level_override={"users": {bot_id: 100}},
-            )
-        ).room_id
-        await dora.join(room)
-        config = parse_config(
-            {"bot": {"tick_seconds": 0.5}, "groups": [{"platform": "matrix", "id": room}]}, env={}
-        )
-        adapter = MatrixAdapter(synapse.url, bot_id, access_token=bot_u.access_token)
-        runner = asyncio.create_task(
-            run_bot(config, store, [adapter], _real_moderator(), stop=stop, restart_delay=0.5)
-        )
-        await _until(lambda: room in _joined(store), "the bot in the room")
+        async with _bot_room(synapse, owner, bot_u, store, "二维码测试群", joiners=[dora]) as (
+            room,
+            _adapter,
+        ):
 
-        def png(payload: str) -> bytes:
-            buf = io.BytesIO()
-            segno.make(payload, error="m").save(buf, kind="png", scale=6)
-            return buf.getvalue()
+            def png(payload: str) -> bytes:
+                buf = io.BytesIO()
+                segno.make(payload, error="m").save(buf, kind="png", scale=6)
+                return buf.getvalue()
 
-        async def post_image(data: bytes, name: str) -> str:
-            up, _ = await dora.upload(io.BytesIO(data), content_type="image/png", filename=name,
-                                      filesize=len(data))  # fmt: skip
-            assert isinstance(up, UploadResponse), up
-            content = {"msgtype": "m.image", "body": name, "url": up.content_uri,
-                       "info": {"mimetype": "image/png", "size": len(data)}}  # fmt: skip
-            resp = await dora.room_send(room, "m.room.message", content)
-            return str(resp.event_id)
+            async def post_image(data: bytes, name: str) -> str:
+                up, _ = await dora.upload(io.BytesIO(data), content_type="image/png", filename=name,
+                                          filesize=len(data))  # fmt: skip
+                assert isinstance(up, UploadResponse), up
+                content = {"msgtype": "m.image", "body": name, "url": up.content_uri,
+                           "info": {"mimetype": "image/png", "size": len(data)}}  # fmt: skip
+                resp = await dora.room_send(room, "m.room.message", content)
+                return str(resp.event_id)
 
-        plain = await post_image(png("第3章 课后练习答案见群公告"), "notes.png")
-        ad = await post_image(png("https://weixin.qq.com/g/AwYAAFakeGroupCode"), "福利群.png")
-        await _until(lambda: _redacted(dora, room, ad), "the QR ad redacted")
-        assert not await _redacted(dora, room, plain)
-        with store.engine.connect() as conn:
-            evidence = conn.execute(select(schema.strikes.c.evidence)).scalar_one()
-        assert "qr.invite" in evidence
+            plain = await post_image(png("第3章 课后练习答案见群公告"), "notes.png")
+            ad = await post_image(png("https://weixin.qq.com/g/AwYAAFakeGroupCode"), "福利群.png")
+            await _until(lambda: _redacted(dora, room, ad), "the QR ad redacted")
+            assert not await _redacted(dora, room, plain)
+            with store.engine.connect() as conn:
+                evidence = conn.execute(select(schema.strikes.c.evidence)).scalar_one()
+            assert "qr.invite" in evidence
     finally:
-        stop.set()
-        if runner is not None:
-            await asyncio.wait_for(runner, WAIT)
         for c in (owner, dora):
             await c.close()
         store.close()
@@ -265,70 +270,49 @@ async def test_captcha_gate_on_a_real_server(
     owner, erin, frank = (_client(synapse, u) for u in (owner_u, erin_u, frank_u))
     bot_id = bot_u.user_id
     store = open_store(f"sqlite:///{tmp_path / 'bot.db'}")
-    stop = asyncio.Event()
-    runner: asyncio.Task[Any] | None = None
     try:
-        room = (
-            await owner.room_create(
-                name="入群验证群",
-                preset=RoomPreset.public_chat,
-                invite=[bot_id],
-                power_level_override={"users": {bot_id: 100}},
-            )
-        ).room_id
-        config = parse_config(
-            {
-                "bot": {"tick_seconds": 0.5},
-                "groups": [
-                    {
-                        "platform": "matrix",
-                        "id": room,
-                        "exempt": [owner_u.user_id],
-                        "gate": {"mode": "captcha", "time_limit": 120, "welcome": "欢迎 {name}！"},
-                    }
-                ],
+        async with _bot_room(
+            synapse,
+            owner,
+            bot_u,
+            store,
+            "入群验证群",
+            group={
+                "exempt": [owner_u.user_id],
+                "gate": {"mode": "captcha", "time_limit": 120, "welcome": "欢迎 {name}！"},
             },
-            env={},
-        )
-        adapter = MatrixAdapter(synapse.url, bot_id, access_token=bot_u.access_token)
-        runner = asyncio.create_task(
-            run_bot(config, store, [adapter], _real_moderator(), stop=stop, restart_delay=0.5)
-        )
-        await _until(lambda: room in _joined(store), "the bot in the room")
+        ) as (room, _adapter):
 
-        def pending(member: str) -> dict[str, Any] | None:
-            g = schema.gate_entries
-            with store.engine.connect() as conn:
-                raw = conn.execute(
-                    select(g.c.challenge).where(g.c.member_id == member, g.c.state == "pending")
-                ).scalar()
-            return json.loads(raw) if raw else None
+            def pending(member: str) -> dict[str, Any] | None:
+                g = schema.gate_entries
+                with store.engine.connect() as conn:
+                    raw = conn.execute(
+                        select(g.c.challenge).where(g.c.member_id == member, g.c.state == "pending")
+                    ).scalar()
+                return json.loads(raw) if raw else None
 
-        await erin.join(room)
-        challenge = await _until(lambda: pending(erin_u.user_id), "erin's captcha")
-        question, answer = challenge["questions"][0]["q"], challenge["questions"][0]["a"][0]
-        await _until(
-            lambda: _has_text(owner, room, bot_id, question), "the captcha asked in the room"
-        )
-        assert await _say(erin, room, answer) is not None  # not muted: she can answer
-        await _until(lambda: _has_text(owner, room, bot_id, "欢迎"), "erin welcomed")
+            await erin.join(room)
+            challenge = await _until(lambda: pending(erin_u.user_id), "erin's captcha")
+            question, answer = challenge["questions"][0]["q"], challenge["questions"][0]["a"][0]
+            await _until(
+                lambda: _has_text(owner, room, bot_id, question), "the captcha asked in the room"
+            )
+            assert await _say(erin, room, answer) is not None  # not muted: she can answer
+            await _until(lambda: _has_text(owner, room, bot_id, "欢迎"), "erin welcomed")
 
-        await frank.join(room)
-        await _until(lambda: pending(frank_u.user_id), "frank's captcha")
-        wrong = await _say(frank, room, "我是来发广告的")
-        assert wrong is not None
-        await _until(lambda: _redacted(owner, room, wrong), "the wrong answer redacted")
+            await frank.join(room)
+            await _until(lambda: pending(frank_u.user_id), "frank's captcha")
+            wrong = await _say(frank, room, "我是来发广告的")
+            assert wrong is not None
+            await _until(lambda: _redacted(owner, room, wrong), "the wrong answer redacted")
 
-        async def frank_gone() -> bool:
-            members = await owner.joined_members(room)
-            return frank_u.user_id not in {m.user_id for m in members.members}
+            async def frank_gone() -> bool:
+                members = await owner.joined_members(room)
+                return frank_u.user_id not in {m.user_id for m in members.members}
 
-        await _until(frank_gone, "frank removed")
-        assert await _say(erin, room, "谢谢，大家好") is not None  # erin stays a member
+            await _until(frank_gone, "frank removed")
+            assert await _say(erin, room, "谢谢，大家好") is not None  # erin stays a member
     finally:
-        stop.set()
-        if runner is not None:
-            await asyncio.wait_for(runner, WAIT)
         for c in (owner, erin, frank):
             await c.close()
         store.close()
