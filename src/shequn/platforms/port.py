@@ -28,6 +28,7 @@ __all__ = [
     "PlatformError",
     "Unsupported",
     "checked",
+    "events_or_skip",
     "fetch_bounded",
     "translate_or_skip",
 ]
@@ -62,11 +63,23 @@ def translate_or_skip(
             raise TypeError(f"expected a JSON object, got {type(raw).__name__}")
         return checked(translate(*args, raw, **kw) if args else translate(raw, **kw))
     except MALFORMED as exc:
-        log.warning(
-            "%s: skipped a malformed payload (%s: %s): %.300r",
-            platform, type(exc).__name__, exc, raw,
-        )  # fmt: skip
+        _skipped(platform, exc, raw)
         return []
+
+
+async def events_or_skip(platform: str, events: Awaitable[list[Event]], raw: Any) -> list[Event]:
+    """:func:`translate_or_skip` for adapters whose translation awaits (it asks the API)."""
+    try:
+        return checked(await events)
+    except MALFORMED as exc:
+        _skipped(platform, exc, raw)
+        return []
+
+
+def _skipped(platform: str, exc: BaseException, raw: Any) -> None:
+    log.warning(
+        "%s: skipped a malformed payload (%s: %s): %.300r", platform, type(exc).__name__, exc, raw
+    )
 
 
 class Capability(StrEnum):

@@ -39,12 +39,11 @@ from shequn.platforms.discord.rest import (
 from shequn.platforms.discord.slash import SLASH_COMMANDS, slash_text
 from shequn.platforms.discord.state import GatewayState, snowflake_time
 from shequn.platforms.port import (
-    MALFORMED,
     Capability,
     EventHandler,
     PlatformError,
     Unsupported,
-    checked,
+    events_or_skip,
     fetch_bounded,
 )
 
@@ -158,13 +157,7 @@ class DiscordAdapter:
             except ValueError:
                 log.warning("Discord sent a frame that is not JSON: %.200r", raw)
                 frame = {}
-            try:
-                events = checked(await self.events(frame))
-            except MALFORMED as exc:  # as translate_or_skip: skip it with the reason
-                log.warning("discord: skipped a malformed payload (%s: %s): %.300r",
-                            type(exc).__name__, exc, frame)  # fmt: skip
-                events = []
-            for event in events:
+            for event in await events_or_skip(self.name, self.events(frame), frame):
                 await handle(event, self)
             self._in_hand = None
 

@@ -31,12 +31,11 @@ from aiohttp import web
 
 from shequn.events import Event, MessagePosted
 from shequn.platforms.port import (
-    MALFORMED,
     Capability,
     EventHandler,
     PlatformError,
     Unsupported,
-    checked,
+    events_or_skip,
     fetch_bounded,
 )
 from shequn.platforms.qqbot.connection import (
@@ -199,13 +198,7 @@ class QQBotAdapter:
     async def deliver(self, payload: dict[str, Any], handle: EventHandler) -> None:
         """Translate one dispatch and hand its events to ``handle``, in arrival order."""
         async with self._order:
-            try:
-                events = checked(await self.events(payload))
-            except MALFORMED as exc:  # as translate_or_skip: skip it with the reason
-                log.warning("qqbot: skipped a malformed payload (%s: %s): %.300r",
-                            type(exc).__name__, exc, payload)  # fmt: skip
-                return
-            for event in events:
+            for event in await events_or_skip(PLATFORM, self.events(payload), payload):
                 if isinstance(event, MessagePosted):
                     self.replies.seen(event.group_id, event.message_id, event.ts)
                 await handle(event, self)
