@@ -210,6 +210,10 @@ _COMMAND_MODULES = (
     "shequn.commands.activity",
     "shequn.commands.console",
     "shequn.commands.member",
+    "shequn.commands.crm",  # members: tags, segments, export, orders
+    "shequn.commands.invites",  # invite links, 活码 and fission campaigns
+    "shequn.commands.search",  # archive search and digests
+    "shequn.commands.settings",  # group settings, templates and FAQ banks
 )
 
 

@@ -1,6 +1,7 @@
 """Chinese and English messages for the CLI and reports.
 
-Catalogues are JSON files in ``locales/`` keyed by message id; the language comes
+Catalogues are JSON files in ``locales/`` keyed by message id (``<lang>.json`` and
+one file per area in ``<lang>/``); the language comes
 from ``--lang``, else ``SHEQUN_LANG``, else the locale (``LC_ALL`` / ``LC_MESSAGES`` /
 ``LANG``): anything starting ``zh`` is Chinese, everything else English.
 """
@@ -42,7 +43,22 @@ def get_lang() -> str:
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    """``locales/<lang>.json`` plus every ``locales/<lang>/*.json`` (one file per area).
+
+    A key defined in two files is an error naming both, so areas cannot shadow each
+    other's messages.
+    """
+    merged: dict[str, str] = {}
+    origin: dict[str, Path] = {}
+    for path in [_DIR / f"{lang}.json", *sorted((_DIR / lang).glob("*.json"))]:
+        if not path.is_file():
+            continue
+        for key, text in json.loads(path.read_text(encoding="utf-8")).items():
+            if key in merged:
+                raise ValueError(f"{path}: message id {key!r} is already defined in {origin[key]}")
+            merged[key] = text
+            origin[key] = path
+    return merged
 
 
 def t(key: str, /, lang: str | None = None, **params: object) -> str:

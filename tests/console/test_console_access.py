@@ -26,6 +26,8 @@ EXPECTED: dict[Action, str] = {
     Action.VIEW_MODERATION: "OM  V",
     Action.VIEW_ARCHIVE: "OM   ",
     Action.EXPORT_MEMBERS: "OM   ",
+    Action.EDIT_MEMBERS: "OMR  ",
+    Action.RECORD_ORDERS: "OM   ",
     Action.EDIT_RULES: "OM   ",
     Action.SEND_MASS: "OM   ",
     Action.MANAGE_INVITES: "OMR  ",

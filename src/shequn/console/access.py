@@ -43,6 +43,8 @@ class Action(StrEnum):
     VIEW_MODERATION = "view_moderation"  # moderation log and escalation queue
     VIEW_ARCHIVE = "view_archive"  # message texts (会话存档)
     EXPORT_MEMBERS = "export_members"  # member data leaving the console
+    EDIT_MEMBERS = "edit_members"  # tags, notes, merging identities (CRM)
+    RECORD_ORDERS = "record_orders"  # orders, coupons and promotions (conversion)
     EDIT_RULES = "edit_rules"  # group rules, gate, moderation template
     SEND_MASS = "send_mass"  # mass messages (群发)
     MANAGE_INVITES = "manage_invites"  # invite links and codes (拉新)
@@ -60,7 +62,9 @@ _ALL = frozenset(Action)
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.OWNER: _ALL,
     Role.MANAGER: _ALL - {Action.MANAGE_USERS},
-    Role.RECRUITER: frozenset({Action.VIEW_GROUP, Action.VIEW_MEMBERS, Action.MANAGE_INVITES}),
+    Role.RECRUITER: frozenset(
+        {Action.VIEW_GROUP, Action.VIEW_MEMBERS, Action.EDIT_MEMBERS, Action.MANAGE_INVITES}
+    ),
     Role.PARTNER: frozenset({Action.VIEW_GROUP}),
     Role.VIEWER: frozenset({Action.VIEW_GROUP, Action.VIEW_MEMBERS, Action.VIEW_MODERATION}),
 }

@@ -12,7 +12,19 @@ from fastapi.staticfiles import StaticFiles
 
 from shequn.console import auth, csrf
 from shequn.console.context import Console, render
-from shequn.console.routes import audit_log, content, groups, login, users
+from shequn.console.routes import (
+    audit_log,
+    content,
+    groups,
+    invites,
+    layers,
+    login,
+    members,
+    reviews,
+    search,
+    settings,
+    users,
+)
 from shequn.platforms.port import Platform
 from shequn.store import Store
 
@@ -81,6 +93,9 @@ def create_app(
         )  # fmt: skip
 
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
-    for module in (login, groups, audit_log, users, content):
+    for module in (
+        login, groups, audit_log, users, content, settings, invites, members, reviews, search,
+        layers,
+    ):  # fmt: skip
         app.include_router(module.router)
     return app

@@ -19,8 +19,12 @@ from shequn.store.schema.bot import *  # noqa: F403
 from shequn.store.schema.checkin import *  # noqa: F403
 from shequn.store.schema.console import *  # noqa: F403
 from shequn.store.schema.content import *  # noqa: F403
+from shequn.store.schema.crm import *  # noqa: F403
 from shequn.store.schema.faq import *  # noqa: F403
+from shequn.store.schema.invites import *  # noqa: F403
 from shequn.store.schema.layers import *  # noqa: F403
+from shequn.store.schema.search import *  # noqa: F403
+from shequn.store.schema.settings import *  # noqa: F403
 from shequn.store.schema.wecom import *  # noqa: F403
 from shequn.store.schema.workers import *  # noqa: F403
 

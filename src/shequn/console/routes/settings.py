@@ -1,0 +1,7 @@
+"""Group settings, group templates (复制) and FAQ banks, edited in the console."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
