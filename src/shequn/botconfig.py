@@ -27,6 +27,7 @@ from shequn.features.checkin.settings import CheckinSettings, Tier
 from shequn.features.content import ContentSettings
 from shequn.features.faq.settings import FaqSettings
 from shequn.features.gate import MODES, GateSettings, QuizQuestion
+from shequn.features.invites import InvitesSettings
 from shequn.features.layers import LayerSettings
 from shequn.features.strikes import DEFAULT_LADDER, STRICT_LADDER, Step
 
@@ -75,6 +76,7 @@ class GroupSettings:
     faq: FaqSettings = field(default_factory=FaqSettings)  # 关键词/语义自动回复
     layers: LayerSettings = field(default_factory=LayerSettings)  # 成员分层（实时）
     content: ContentSettings = field(default_factory=ContentSettings)  # 内容计划 / 群发
+    invites: InvitesSettings = field(default_factory=InvitesSettings)  # 活码 / 裂变
 
 
 TEMPLATES: dict[str, GroupSettings] = {
@@ -241,7 +243,7 @@ def _checkin(key: str, raw: Any, base: CheckinSettings) -> CheckinSettings:
 
 
 #: Feature settings read generically by :func:`_feature` (dataclasses with typed fields).
-_FEATURES = ("activities", "faq", "layers", "content")
+_FEATURES = ("activities", "faq", "layers", "content", "invites")
 _MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
 
 

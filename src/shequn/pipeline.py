@@ -56,7 +56,7 @@ from shequn.events import (
     MessagePosted,
     ReactionAdded,
 )
-from shequn.features import activities, checkin, content, faq, layers
+from shequn.features import activities, checkin, content, faq, invites, layers
 from shequn.features.flood import FloodWatch
 from shequn.features.moderation import qr
 from shequn.features.moderation.verdict import Verdict
@@ -189,11 +189,14 @@ class Pipeline:
         # their commands (check-in, activities, FAQ), so those still count.
         self.register("layers.count", layers.observe, priority=25)
         self.register("layers", layers.commands, priority=60)
+        # Joins are attributed to invite links and fission campaigns after the gate.
+        self.register("invites", invites.handle, priority=30)
         self.register_tick("checkin.reminders", checkin.plan_reminders)
         self.register_tick("activities", activities.tick)
         self.register_tick("faq", faq.tick)
         self.register_tick("layers", layers.tick)
         self.register_tick("content", content.tick)
+        self.register_tick("invites", invites.tick)
 
     # -- public API ---------------------------------------------------------------
 
