@@ -116,6 +116,10 @@ class MemberJoined(msgspec.Struct, frozen=True, gc=False):
     member: MemberRef
     inviter: MemberRef | None = None
     method: JoinMethod = JoinMethod.UNKNOWN
+    # The invite link or code used to join, when the platform says (Telegram's
+    # chat_member.invite_link, a Discord invite code, a WeCom 活码 state): per-link
+    # attribution and fission campaigns read it.
+    invite: str | None = None
 
 
 class MemberLeft(msgspec.Struct, frozen=True, gc=False):
