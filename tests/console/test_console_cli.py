@@ -31,6 +31,26 @@ def test_serve_refuses_a_public_address_and_says_why(tmp_path: Path) -> None:
     assert "plain HTTP" in result.output and "--allow-remote" in result.output
 
 
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [(None, "bot.toml"), ("[bot]\ntick_seconds = 'often'\n", "tick_seconds"),
+     ("[bot]\n", "no account")],
+)  # fmt: skip
+def test_serve_with_bot_refuses_a_bad_config_before_listening(
+    tmp_path: Path, toml: str | None, says: str
+) -> None:
+    config = tmp_path / "bot.toml"
+    if toml is not None:
+        config.write_text(toml, encoding="utf-8")
+    result = CliRunner().invoke(
+        build_app(),
+        ["serve", "--bot", "--config", str(config), "--db", str(tmp_path / "a.db"), "--lang", "en"],
+    )
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+    assert "Console at" not in result.output
+
+
 def test_user_add_with_group_sets(tmp_path: Path) -> None:
     db = str(tmp_path / "a.db")
     runner = CliRunner()
