@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from shequn.console import auth, csrf
 from shequn.console.context import Console, render
 from shequn.console.routes import (
+    apidocs,
     audit_log,
     content,
     groups,
@@ -58,8 +59,9 @@ def create_app(
     app = FastAPI(
         title="shequn console",
         dependencies=[Depends(csrf.protect)],
-        docs_url=None,  # the stock page loads Swagger from a CDN; no CDN here
+        docs_url=None,  # the stock page loads Swagger from a CDN: routes/apidocs.py instead
         redoc_url=None,
+        openapi_url=None,  # served by routes/apidocs.py, to signed-in users only
     )
     app.state.console = Console(
         store=store,
@@ -92,10 +94,15 @@ def create_app(
             detail=str(exc.detail),
         )  # fmt: skip
 
+    # the report's vendored ECharts, served as is (one copy in the package); before /static
+    app.mount(
+        "/static/report", StaticFiles(directory=_STATIC.parent.parent / "report" / "static"),
+        name="report-static",
+    )  # fmt: skip
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     for module in (
         login, groups, audit_log, users, content, settings, invites, members, reviews, search,
-        layers,
+        layers, apidocs,
     ):  # fmt: skip
         app.include_router(module.router)
     return app
