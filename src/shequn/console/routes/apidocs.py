@@ -34,8 +34,9 @@ def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for path, methods in spec.get("paths", {}).items():
         for method, op in methods.items():
-            body = op.get("requestBody", {}).get("content", {})
-            form = next(iter(body.values()), {}).get("schema", {}) if body else {}
+            body: dict[str, Any] = op.get("requestBody", {}).get("content", {})
+            first: dict[str, Any] = next(iter(body.values()), {})
+            form: dict[str, Any] = first.get("schema", {})
             rows.append(
                 {
                     "path": path,
