@@ -32,6 +32,7 @@ __all__ = [
     "daily_activity",
     "export_parquet",
     "member_activity",
+    "member_stats",
     "retention",
     "tables",
 ]
@@ -69,11 +70,13 @@ def export_parquet(f: Frames, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     frames = {
         "messages": f.messages.select(
-            "group_id", "member_id", "ts", "speech", "staff", "ugc",
-            f.messages["day"].cast(pl.String).alias("day"),
+            "group_id", "member_id", "ts", "speech", "staff", "ugc", "forwarded", "is_bot",
+            "reply_member_id", f.messages["day"].cast(pl.String).alias("day"),
         ),
         "members": f.members.select("member_id", "is_bot", "is_operator"),
-        "memberships": f.memberships.select("group_id", "member_id", "ts", "action"),
+        "memberships": f.memberships.select("group_id", "member_id", "ts", "action", "actor_id"),
+        "mentions": f.mentions.select("group_id", "member_id", "author_id", "ts"),
+        "reactions": f.reactions.select("group_id", "member_id", "author_id", "count", "ts"),
     }  # fmt: skip
     paths = {}
     for name, frame in frames.items():
@@ -162,3 +165,84 @@ def retention(t: dict[str, Any], now: float) -> Any:
         metrics[f"present_d{n}"] = (old & present).cast("int64").sum()
         metrics[f"speaking_d{n}"] = (old & speaking).cast("int64").sum()
     return rows.group_by("group_id").aggregate(entries=rows.count(), **metrics).order_by("group_id")
+
+
+def member_stats(t: dict[str, Any], *, stay_days: int = 30) -> Any:
+    """Behaviour counts per known ``(group_id, member_id)`` pair over the whole archive.
+
+    The same rows as :func:`shequn.analytics.stats.member_stats` with ``by_group=True``
+    and no window (the member layers' inputs): messages, active days, forwards, replies
+    and mentions received (and from how many people), reach, reactions received,
+    invites (and how many stayed ``stay_days``), first/last message and first join.
+    The Polars version's forward as-of join (each join's first leave) is a join plus a
+    grouped minimum here, which every engine runs the same way.
+    """
+    keys = ["group_id", "member_id"]
+    msg, mem, ms = t["messages"], t["members"], t["memberships"]
+    mnt, rea = t["mentions"], t["reactions"]
+    seen = (
+        msg.filter(msg.member_id.notnull()).select(*keys)
+        .union(ms.select(*keys))
+        .union(rea.filter(rea.member_id != 0).select(*keys))
+        .distinct()
+    )  # fmt: skip
+    speech = msg.filter(msg.speech & msg.member_id.notnull())
+    counts = speech.group_by(keys).aggregate(
+        messages=speech.count(),
+        active_days=speech.day.nunique(),
+        forwards=speech.forwarded.cast("int64").sum(),
+        first_ts=speech.ts.min(),
+        last_ts=speech.ts.max(),
+    )
+    replies = speech.filter(
+        ~speech.is_bot & speech.reply_member_id.notnull()
+        & (speech.reply_member_id != speech.member_id)
+    ).select("group_id", member_id=speech.reply_member_id, source=speech.member_id)  # fmt: skip
+    bots = mem.filter(mem.is_bot).member_id
+    mentions = mnt.filter(
+        mnt.author_id.notnull() & (mnt.author_id != mnt.member_id) & ~mnt.author_id.isin(bots)
+    ).select("group_id", "member_id", source=mnt.author_id)
+    rep = replies.group_by(keys).aggregate(
+        replies_received=replies.count(), distinct_repliers=replies.source.nunique()
+    )
+    men = mentions.group_by(keys).aggregate(
+        mentions_received=mentions.count(), distinct_mentioners=mentions.source.nunique()
+    )
+    both = replies.union(mentions, distinct=False)
+    reach = both.group_by(keys).aggregate(reach=both.source.nunique())
+    given = rea.filter(rea.author_id.notnull() & (rea.member_id != rea.author_id))
+    reactions = given.group_by(["group_id", given.author_id.name("member_id")]).aggregate(
+        reactions_received=given["count"].sum()
+    )
+    # each distinct join event with n copies, and the first leave or kick at or after it
+    jkeys = [*keys, "ts", "actor_id"]
+    joins = ms.filter(ms.action == "join")
+    joins = joins.group_by(jkeys).aggregate(n=joins.count())
+    leaves = ms.filter(ms.action.isin(["leave", "kick"])).select(*keys, left_ts=ms.ts)
+    after = joins.join(leaves, keys).filter(lambda r: r.left_ts >= r.ts)
+    first_leave = after.group_by(jkeys).aggregate(left_ts=after.left_ts.min())
+    spans = joins.left_join(first_leave, jkeys).select(*jkeys, "n", "left_ts")
+    stayed = spans.left_ts.isnull() | (spans.left_ts > spans.ts + stay_days * DAY)
+    spans = spans.mutate(stayed_n=stayed.cast("int64") * spans.n)
+    joined = spans.group_by(keys).aggregate(joined_ts=spans.ts.min())
+    invited = spans.filter(spans.actor_id.notnull() & (spans.actor_id != spans.member_id))
+    invites = invited.group_by(["group_id", invited.actor_id.name("member_id")]).aggregate(
+        invites=invited.n.sum(), invites_stayed=invited.stayed_n.sum()
+    )
+    out = seen
+    for part in (counts, rep, men, reach, reactions, invites, joined):
+        out = out.left_join(part, keys).drop("group_id_right", "member_id_right")
+    filled = {c: out[c].fill_null(0).cast("int64") for c in _COUNTS}
+    return (
+        out.mutate(**filled)
+        .select(*keys, *_COUNTS, "first_ts", "last_ts", "joined_ts")
+        .order_by(keys)
+    )
+
+
+#: The count columns of :func:`member_stats`, as in ``analytics.stats.COUNTS``.
+_COUNTS = (
+    "messages", "active_days", "forwards", "replies_received", "distinct_repliers",
+    "mentions_received", "distinct_mentioners", "reach", "reactions_received", "invites",
+    "invites_stayed",
+)  # fmt: skip
