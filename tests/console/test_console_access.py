@@ -10,6 +10,7 @@ from shequn.console.access import (
     Role,
     User,
     can,
+    can_somewhere,
     sees_group,
     visible_groups,
 )
@@ -85,3 +86,18 @@ def test_no_group_set_means_no_groups() -> None:
     lonely = User(id=2, name="m", role=Role.MANAGER)
     assert visible_groups(lonely, [A1, B1]) == []
     assert can(lonely, Action.VIEW_AUDIT)  # the log page opens, empty (see the audit tests)
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("action", list(Action))
+def test_can_somewhere_is_can_on_some_group_in_reach(role: Role, action: Action) -> None:
+    user = _user(role)
+    expected = can(user, action) if action in GLOBAL_ACTIONS else any(
+        can(user, action, g) for g in (A1, A2, B1)
+    )  # fmt: skip
+    assert can_somewhere(user, action) is expected
+    assert can_somewhere(User(id=2, name="x", role=role), action) is (
+        can(User(id=2, name="x", role=role), action)
+        if action in GLOBAL_ACTIONS
+        else role is Role.OWNER and LETTER[role] in EXPECTED[action]
+    )

@@ -24,6 +24,7 @@ __all__ = [
     "Role",
     "User",
     "can",
+    "can_somewhere",
     "sees_group",
     "visible_groups",
 ]
@@ -110,6 +111,18 @@ def can(user: User, action: Action, group: GroupKey | None = None) -> bool:
     if group is None:
         return action in GLOBAL_ACTIONS
     return sees_group(user, group)
+
+
+def can_somewhere(user: User, action: Action) -> bool:
+    """May ``user`` take ``action`` on at least one group (or at all, for global ones)?
+
+    For menus: a manager sees the archive search link when some group of theirs allows it.
+    """
+    if action in GLOBAL_ACTIONS:
+        return can(user, action)
+    if user.disabled or action not in PERMISSIONS[user.role]:
+        return False
+    return user.role is Role.OWNER or any(sees_group(user, g) for g in user.groups)
 
 
 def visible_groups(user: User, groups: Iterable[GroupKey]) -> list[GroupKey]:

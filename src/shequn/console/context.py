@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from shequn import i18n
 from shequn.console import auth
-from shequn.console.access import Action, User, can
+from shequn.console.access import Action, User, can, can_somewhere
 from shequn.console.portfolio import HealthCache
 from shequn.platforms.port import Platform
 from shequn.store import Store
@@ -168,6 +168,10 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
         "csrf": ctx.pop("csrf", None) or (session.csrf if session else ""),
         "can": lambda action, group=None: (
             session is not None and can(session.user, Action(action), group)
+        ),
+        # menus: may the user take the action on some group of theirs?
+        "can_somewhere": lambda action: (
+            session is not None and can_somewhere(session.user, Action(action))
         ),
         "path": request.url.path,
     }
