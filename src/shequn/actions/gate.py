@@ -19,7 +19,7 @@ from shequn.actions.moderation import add_human_task, plan
 from shequn.botconfig import GroupSettings
 from shequn.events import JoinRequested, MemberRef, MessagePosted
 from shequn.features.gate import check_answer, make_challenge, normalise, prompt
-from shequn.platforms.port import Capability, Platform
+from shequn.platforms.port import Capability, Platform, capabilities_of
 from shequn.store import schema
 
 __all__ = [
@@ -160,7 +160,7 @@ def member_joined(
     # platform (QQ 禁言, Telegram restrictions, Matrix power levels, Discord timeouts).
     # Their messages count as answers instead, and all of them go if they fail.
     # "Where possible": no task when the platform cannot mute.
-    if gate.mode == "manual" and Capability.MUTE in platform.capabilities:
+    if gate.mode == "manual" and Capability.MUTE in capabilities_of(platform, group_id):
         seconds = 7 * 86400
         ids.append(
             plan(
@@ -220,7 +220,7 @@ def _decide(
     conn.execute(update(g).where(g.c.id == entry.id).values(state=state, decided_at=now))
     mid = entry.member_id
     if passed:
-        if entry.mode == "manual" and Capability.MUTE in platform.capabilities:
+        if entry.mode == "manual" and Capability.MUTE in capabilities_of(platform, entry.group_id):
             ids.append(
                 plan(
                     conn,

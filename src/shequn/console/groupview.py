@@ -1,16 +1,29 @@
-"""What the group page lists: members, the moderation log, the escalation queue."""
+"""What the group page lists: members, the moderation log, the escalation queue, and
+what the bot can do in the group (:func:`capabilities`)."""
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
 
+from shequn.platforms.port import Capability, Platform, capabilities_of
 from shequn.store import schema
 
-__all__ = ["UNDOABLE", "MemberLine", "can_undo_row", "escalations", "members", "moderation_log"]
+__all__ = [
+    "UNDOABLE",
+    "CapabilityLine",
+    "MemberLine",
+    "can_undo_row",
+    "capabilities",
+    "escalations",
+    "members",
+    "moderation_log",
+]
 
 #: Kinds whose effect undo reverses on the platform (a mute is lifted, a ban unbanned);
 #: other kinds (a warning, a deleted message) can still be undone for their strike.
@@ -132,3 +145,55 @@ def escalations(conn: Connection, key: tuple[str, str], lang: str) -> list[Escal
         out.append(Escalation("task", r.id, r.kind, r.member_id, r.text, "", r.created_at))
     out.sort(key=lambda e: (e.created_at, e.kind, e.id))
     return out
+
+
+#: where each platform's adapter declares its adapter-wide set (imported only when the
+#: console has no live connection for that platform)
+_ADAPTERS = {
+    "telegram": "shequn.platforms.telegram:TelegramAdapter",
+    "discord": "shequn.platforms.discord.adapter:DiscordAdapter",
+    "matrix": "shequn.platforms.matrix:MatrixAdapter",
+    "qq": "shequn.platforms.onebot:OneBotAdapter",
+    "qqbot": "shequn.platforms.qqbot.adapter:QQBotAdapter",
+    "wecom": "shequn.platforms.wecom.adapter:WeComAdapter",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityLine:
+    capability: str
+    can: bool | None  # None: not known (no live bot, no declared set)
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilitySet:
+    source: str  # "live": the bot's rights in this group; "declared": the adapter's; "unknown"
+    lines: list[CapabilityLine]
+
+
+def declared(platform: str) -> frozenset[Capability] | None:
+    """The adapter-wide set an adapter declares for ``platform``, or None."""
+    where = _ADAPTERS.get(platform)
+    if where is None:
+        return None
+    module, _, cls = where.partition(":")
+    try:
+        found = getattr(importlib.import_module(module), cls).capabilities
+    except (ImportError, AttributeError):
+        return None
+    return frozenset(found) if isinstance(found, frozenset) else None
+
+
+def capabilities(platforms: Mapping[str, Platform], key: tuple[str, str]) -> CapabilitySet:
+    """What the bot can do in group ``key`` (platform, group id), capability by capability.
+
+    With a live connection: the set for this group (the bot's rights there as the
+    adapter learned them); without one, the set the platform's adapter declares.
+    """
+    live = platforms.get(key[0])
+    caps = capabilities_of(live, key[1]) if live is not None else declared(key[0])
+    source = "live" if live is not None else "declared" if caps is not None else "unknown"
+    return CapabilitySet(
+        source,
+        [CapabilityLine(c.value, None if caps is None else c in caps) for c in Capability],
+    )

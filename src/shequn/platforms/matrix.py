@@ -17,6 +17,11 @@ Matrix specifics worth knowing:
 * **Edits** (``m.replace``) become ``MessagePosted(edited=True)`` under the *original*
   event id with the new text, as exports carry an edited message: one message whose
   final text is the edit, and the id a moderator redacts to remove it.
+* **Rights are per room**: the bot's power level against the room's
+  ``m.room.power_levels`` (``redact``, ``kick``, ``ban``, ``invite``, the level to
+  send messages and to change power levels for a mute). The adapter follows that
+  state event in every sync (:meth:`MatrixAdapter.capabilities_for`), and an
+  ``M_FORBIDDEN`` answer drops the capability until the levels change.
 * End-to-end encryption is not available (no ``python3-olm``); encrypted messages
   arrive as ``MessageKind.OTHER`` with no text, counted but unread.
 """
@@ -49,6 +54,7 @@ from shequn.events import (
 from shequn.platforms.port import (
     Capability,
     EventHandler,
+    GroupRights,
     PlatformError,
     Unsupported,
     translate_or_skip,
@@ -256,6 +262,43 @@ async def _call(what: str, request: Awaitable[_R]) -> _R:
     return resp
 
 
+def rights_from_levels(levels: Mapping[str, Any], user_id: str) -> frozenset[Capability]:
+    """What ``user_id`` may do in a room, from the room's ``m.room.power_levels`` content.
+
+    Defaults as the client-server spec gives them when the event omits a key.
+    """
+
+    def level(value: Any, default: int) -> int:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return default
+
+    users: Mapping[str, Any] = levels["users"] if isinstance(levels.get("users"), dict) else {}
+    events: Mapping[str, Any] = levels["events"] if isinstance(levels.get("events"), dict) else {}
+    mine = level(users.get(user_id, levels.get("users_default", 0)), 0)
+    events_default = level(levels.get("events_default", 0), 0)
+    state_default = level(levels.get("state_default", 50), 50)
+    caps = {Capability.FETCH_MEDIA}
+    if mine >= level(events.get("m.room.message", events_default), events_default):
+        caps |= {Capability.SEND, Capability.REPLY}
+    redact = max(level(levels.get("redact", 50), 50),
+                 level(events.get("m.room.redaction", events_default), events_default))  # fmt: skip
+    if mine >= redact:
+        caps.add(Capability.DELETE)
+    if mine >= level(events.get("m.room.power_levels", state_default), state_default):
+        caps.add(Capability.MUTE)
+    kick = level(levels.get("kick", 50), 50)
+    if mine >= kick:
+        caps.add(Capability.KICK)
+    if mine >= level(levels.get("ban", 50), 50):
+        caps.add(Capability.BAN)
+    # approving a knock invites, denying one kicks
+    if mine >= level(levels.get("invite", 0), 0) and mine >= kick:
+        caps.add(Capability.APPROVE_JOIN)
+    return frozenset(caps)
+
+
 #: Sync failures that retrying cannot fix; anything else (a dropped connection, a
 #: 5xx, a rate limit) is waited out.
 _FATAL = frozenset({"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_FORBIDDEN", "M_USER_DEACTIVATED"})
@@ -323,6 +366,8 @@ class MatrixAdapter:
         self._catch_up = catch_up
         self._poll_ms = poll_ms
         self._muted: dict[tuple[str, str], int | None] = {}
+        #: what the bot may do per room, from the rooms' power levels (see the docstring)
+        self.rights = GroupRights(self.capabilities)
         self._rooms: set[str] = set()
         self._stop = asyncio.Event()
         self._idle = asyncio.Event()
@@ -330,6 +375,29 @@ class MatrixAdapter:
         self._loop_task: asyncio.Task[Any] | None = None
         #: Seconds spent in translation and the handler, one entry per event (bench).
         self.timings: list[float] = []
+
+    def capabilities_for(self, group_id: str) -> frozenset[Capability]:
+        """What the bot may do in one room (the adapter-wide set until its levels arrive)."""
+        return self.rights(group_id)
+
+    def learn_refusal(self, group_id: str, cap: Capability, exc: BaseException) -> bool:
+        """True (and ``cap`` dropped for the room) when the homeserver said M_FORBIDDEN."""
+        if not isinstance(exc, MatrixError) or exc.errcode != "M_FORBIDDEN":
+            return False
+        self.rights.refuse(group_id, cap)
+        log.warning("matrix room %s: the bot may not %s there (%s)", group_id, cap.value, exc)
+        return True
+
+    def learn_levels(self, room_id: str, raws: list[Any]) -> None:
+        """Follow ``m.room.power_levels`` among a room's state and timeline events."""
+        for raw in raws:
+            if (
+                isinstance(raw, dict)
+                and raw.get("type") == "m.room.power_levels"
+                and raw.get("state_key") == ""
+                and isinstance(raw.get("content"), dict)
+            ):
+                self.rights.learn(room_id, rights_from_levels(raw["content"], self.user_id))
 
     # ---- lifecycle
 
@@ -412,6 +480,7 @@ class MatrixAdapter:
             room = self._client.rooms.get(room_id)
             names = _Names(room)
             raws = [e.source for e in info.timeline.events]
+            self.learn_levels(room_id, [getattr(e, "source", None) for e in info.state] + raws)
             if room_id not in self._rooms:
                 self._rooms.add(room_id)
                 title = room.display_name if room is not None else ""
@@ -429,6 +498,8 @@ class MatrixAdapter:
                 if events:
                     self.timings.append(time.perf_counter() - t0)
         self._rooms.difference_update(left)
+        for room_id in left:  # kicked, banned or gone: nothing to do there any more
+            self.rights.learn(room_id, frozenset())
 
     # ---- the Platform port
 

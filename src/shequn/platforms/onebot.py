@@ -9,6 +9,13 @@ endpoint); reverse mode listens and lets the implementation connect with
 ``X-Self-ID`` and ``Authorization: Bearer <access_token>``. Events are handed to the
 handler one at a time by a worker separate from the reader, so a handler that awaits
 an action does not wait on the frame that answers it.
+
+What the account may do differs per group (:meth:`OneBotAdapter.capabilities_for`):
+recall others' messages, mute, remove, set cards and answer join requests only as the
+group's owner or an admin, and nothing but read while it is muted itself. The role is
+learned from the platform: ``get_group_member_info`` for itself the first time a group
+shows up (``ask_rights``), the bot's own messages (``sender.role``), ``group_admin``
+notices about it, ``group_ban`` of it, and a refusal ("权限不足", ``NOT_MANAGEABLE``).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import itertools
 import json
 import logging
 import re
+import time
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -40,6 +48,7 @@ from shequn.events import (
 from shequn.platforms.port import (
     Capability,
     EventHandler,
+    GroupRights,
     PlatformError,
     Unsupported,
     fetch_bounded,
@@ -240,6 +249,19 @@ def translate(raw: dict[str, Any]) -> list[Event]:
     return []  # meta_event (heartbeat, lifecycle), private messages, message_sent
 
 
+_ROLES = ("owner", "admin", "member")
+#: what a refusal for lack of a right says (go-cqhttp, NapCat, Lagrange wordings)
+_REFUSALS = ("权限不足", "not_manageable", "no permission", "permission denied", "not admin",
+             "无权", "需要管理员")  # fmt: skip
+
+
+def role_rights(role: str) -> frozenset[Capability]:
+    """What a QQ account may do by API in a group, from its role there."""
+    if role in ("owner", "admin"):
+        return frozenset(Capability)
+    return frozenset({Capability.SEND, Capability.REPLY, Capability.FETCH_MEDIA})
+
+
 def _id(value: str) -> int | str:
     """OneBot ids are int64; keep anything non-numeric as given."""
     return int(value) if value.lstrip("-").isdigit() else value
@@ -262,6 +284,7 @@ class OneBotAdapter:
         *,
         reconnect_delay: float = 3.0,
         action_timeout: float = 30.0,
+        ask_rights: bool = False,
     ) -> None:
         if mode not in ("forward", "reverse"):
             raise ValueError(f"mode must be forward or reverse, not {mode!r}")
@@ -278,6 +301,79 @@ class OneBotAdapter:
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._stop = asyncio.Event()
         self._request_sub_type: dict[str, str] = {}
+        #: what the account may do per group, from its role there (see the docstring)
+        self.rights = GroupRights(self.capabilities)
+        self.ask_rights = ask_rights
+        self._muted_until: dict[str, float] = {}  # the bot's own mute, per group
+        self._role: dict[str, str] = {}  # the bot's own role, per group
+        self._asked: set[str] = set()
+
+    def capabilities_for(self, group_id: str) -> frozenset[Capability]:
+        """What the account may do in one group (the adapter-wide set until known)."""
+        caps = self.rights(group_id)
+        if self._muted_until.get(group_id, 0.0) > time.time():
+            caps -= {Capability.SEND, Capability.REPLY}
+        return caps
+
+    def learn_refusal(self, group_id: str, cap: Capability, exc: BaseException) -> bool:
+        """True (and ``cap`` dropped for the group) when the refusal says "no right".
+
+        Not where the account is known to be owner or admin: there a refusal means the
+        member outranks it (an admin cannot mute or recall another admin).
+        """
+        text = str(exc).lower()
+        if not isinstance(exc, PlatformError) or not any(r in text for r in _REFUSALS):
+            return False
+        if self._role.get(group_id) in ("owner", "admin"):
+            return False
+        self.rights.refuse(group_id, cap)
+        log.warning("OneBot group %s: the bot may not %s there (%s)", group_id, cap.value, exc)
+        return True
+
+    def _learn_rights(self, raw: dict[str, Any]) -> None:
+        """Follow the account's own role and mute in a group from an event frame."""
+        me, group = str(raw.get("self_id", "")), raw.get("group_id")
+        if not me or group is None or str(raw.get("user_id", "")) != me:
+            return
+        g, notice = str(group), raw.get("notice_type")
+        if raw.get("post_type") in ("message", "message_sent"):
+            role = (raw.get("sender") or {}).get("role")
+            if role in _ROLES:
+                self._learn_role(g, str(role))
+        elif notice == "group_admin":
+            self._learn_role(g, "admin" if raw.get("sub_type") == "set" else "member")
+        elif notice == "group_increase":
+            self._learn_role(g, "member")
+        elif notice == "group_decrease":  # kick_me, or it left: nothing to do there
+            self._role.pop(g, None)
+            self.rights.learn(g, frozenset({Capability.FETCH_MEDIA}))
+        elif notice == "group_ban":
+            seconds = int(raw.get("duration") or 0) if raw.get("sub_type") == "ban" else 0
+            self._muted_until[g] = float(raw.get("time") or time.time()) + seconds
+        else:
+            return
+        self._asked.add(g)
+
+    async def _ask_rights(self, raw: dict[str, Any]) -> None:
+        """``get_group_member_info`` for the account, once per group (with ``ask_rights``)."""
+        me, group = str(raw.get("self_id", "")), raw.get("group_id")
+        if not self.ask_rights or not me or group is None or str(group) in self._asked:
+            return
+        self._asked.add(str(group))
+        try:
+            info = await self.call(
+                "get_group_member_info", group_id=_id(str(group)), user_id=_id(me), no_cache=True
+            )
+        except PlatformError as exc:
+            log.warning("OneBot group %s: the bot's role not read (%s)", group, exc)
+            return
+        if isinstance(info, dict) and info.get("role") in _ROLES:
+            self._learn_role(str(group), str(info["role"]))
+
+    def _learn_role(self, group_id: str, role: str) -> None:
+        if self._role.get(group_id) != role:  # a new role replaces what refusals taught
+            self._role[group_id] = role
+            self.rights.learn(group_id, role_rights(role))
 
     # -- receiving -------------------------------------------------------------------
 
@@ -306,6 +402,8 @@ class OneBotAdapter:
             raw = await self._queue.get()
             if raw.get("post_type") == "request" and "flag" in raw:
                 self._request_sub_type[str(raw["flag"])] = str(raw.get("sub_type", "add"))
+            self._learn_rights(raw)
+            await self._ask_rights(raw)
             for event in translate_or_skip(PLATFORM, translate, raw):
                 await handle(event, self)
 

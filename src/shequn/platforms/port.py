@@ -1,9 +1,24 @@
 """The one narrow port through which shequn acts on a chat platform.
 
-Features never import an adapter: they call a :class:`Platform` and look at its
-``capabilities`` first. Where a platform cannot do something by API (a WeCom
-customer group cannot kick), the caller turns the action into a task for a human
-rather than doing nothing; :class:`Unsupported` is raised if it forgets to check.
+Features never import an adapter: they call a :class:`Platform` and look at what
+it can do *in that group* first, with :func:`capabilities_of`. Where a platform cannot
+do something by API (a WeCom customer group cannot kick), the caller turns the action
+into a task for a human rather than doing nothing; :class:`Unsupported` is raised if
+it forgets to check.
+
+**Capabilities are per group.** ``platform.capabilities`` is what the adapter can do
+anywhere (what the engine may *plan*); what the bot may do in one group depends on its
+rights there: a Telegram bot that is not an admin of a chat cannot delete in it, a
+Discord bot's roles decide per guild, a Matrix bot's power level per room, a OneBot
+(QQ) account's role per group, and the QQ official API cannot mute in a QQ group at
+all. An adapter that knows this offers ``capabilities_for(group_id)``;
+:func:`capabilities_of` asks it and falls back to ``platform.capabilities``, so a
+group whose rights are not known yet behaves as before. Adapters keep the sets current
+from the platform's own events (:class:`GroupRights` holds them), and when a call is
+refused for lack of a right the outbox tells the adapter with :func:`refused`
+(``learn_refusal(group_id, capability, error)``), which then drops that capability
+for the group until the platform says otherwise: the call, and every later one of
+that kind there, becomes a task for a person.
 """
 
 from __future__ import annotations
@@ -24,19 +39,22 @@ __all__ = [
     "Capability",
     "EventHandler",
     "FakePlatform",
+    "GroupRights",
     "Platform",
     "PlatformError",
     "Unsupported",
+    "capabilities_of",
     "checked",
     "events_or_skip",
     "fetch_bounded",
+    "refused",
     "translate_or_skip",
 ]
 
 log = logging.getLogger(__name__)
 
 #: What a translator raises on a payload that is not in the shape the protocol documents.
-MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
 
 
 def checked(events: list[Event]) -> list[Event]:
@@ -138,6 +156,61 @@ class Platform(Protocol):
         Raises :class:`PlatformError` when it cannot be fetched or is larger.
         """
         ...
+
+
+def capabilities_of(platform: Platform, group_id: str) -> frozenset[Capability]:
+    """What ``platform`` can do by API in one group.
+
+    The adapter's ``capabilities_for(group_id)`` when it has one (never more than
+    ``platform.capabilities``), else the adapter-wide ``platform.capabilities``.
+    """
+    per_group = getattr(platform, "capabilities_for", None)
+    if not callable(per_group):
+        return frozenset(platform.capabilities)
+    return frozenset(per_group(group_id)) & frozenset(platform.capabilities)
+
+
+def refused(platform: Platform, group_id: str, cap: Capability, exc: BaseException) -> bool:
+    """Tell the adapter a call needing ``cap`` in ``group_id`` failed with ``exc``.
+
+    True when the adapter reads ``exc`` as "the bot lacks this right here" (it then
+    leaves ``cap`` out of that group's set); False for any other failure, or when the
+    adapter does not learn from errors.
+    """
+    learn = getattr(platform, "learn_refusal", None)
+    return bool(learn(group_id, cap, exc)) if callable(learn) else False
+
+
+class GroupRights:
+    """The per-group capability sets an adapter learned from its platform.
+
+    A group never heard of has the adapter-wide ``declared`` set. :meth:`learn` takes
+    what the platform says (a promotion, new roles) and replaces any refusal learned
+    before; :meth:`refuse` drops one capability after the platform refused a call.
+    """
+
+    def __init__(self, declared: frozenset[Capability]) -> None:
+        self.declared = frozenset(declared)
+        self._learned: dict[str, frozenset[Capability]] = {}
+        self._refused: dict[str, set[Capability]] = {}
+
+    def __call__(self, group_id: str) -> frozenset[Capability]:
+        base = self._learned.get(group_id, self.declared)
+        return base - self._refused.get(group_id, set())
+
+    def known(self, group_id: str) -> bool:
+        return group_id in self._learned or group_id in self._refused
+
+    def learn(self, group_id: str, caps: frozenset[Capability] | set[Capability]) -> None:
+        self._learned[group_id] = frozenset(caps) & self.declared
+        self._refused.pop(group_id, None)
+
+    def refuse(self, group_id: str, *caps: Capability) -> None:
+        self._refused.setdefault(group_id, set()).update(caps)
+
+    def forget(self, group_id: str) -> None:
+        self._learned.pop(group_id, None)
+        self._refused.pop(group_id, None)
 
 
 #: What an adapter calls for every event it receives; it returns once the event is

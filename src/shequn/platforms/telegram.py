@@ -11,6 +11,13 @@ Joins and leaves arrive twice in groups where the bot is an admin: as a service
 message (``new_chat_members`` / ``left_chat_member``) and as a ``chat_member``
 update. Both give the same ``event_id`` (member and second), so the engine's
 dedupe by event id keeps one.
+
+What the bot may do differs per chat (:meth:`TelegramAdapter.capabilities_for`): it
+deletes, restricts, bans and answers join requests only where it is an administrator
+with ``can_delete_messages`` / ``can_restrict_members`` / ``can_invite_users``. The
+adapter asks ``getChatMember`` for itself the first time a chat shows up and follows
+``my_chat_member`` updates (promotions, demotions, removal) from then on; a call
+refused with "not enough rights" / ``CHAT_ADMIN_REQUIRED`` drops that capability too.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from shequn.events import (
 from shequn.platforms.port import (
     Capability,
     EventHandler,
+    GroupRights,
     PlatformError,
     Unsupported,
     fetch_bounded,
@@ -52,7 +60,7 @@ PLATFORM = "telegram"
 GROUP_TYPES = ("group", "supergroup")
 MIN_RESTRICT_SECONDS = 40
 #: chat_member updates are only sent when asked for by name
-ALLOWED_UPDATES = ["message", "chat_member", "chat_join_request"]
+ALLOWED_UPDATES = ["message", "chat_member", "chat_join_request", "my_chat_member"]
 
 # In order: the first field present decides the kind.
 _KIND_BY_FIELD = (
@@ -181,6 +189,12 @@ def _photo(msg: dict[str, Any]) -> tuple[str, ...]:
     return (str(best["file_id"]),)
 
 
+def _invite_link(upd: dict[str, Any]) -> str | None:
+    """The ``ChatInviteLink.invite_link`` a newcomer joined through (per-link attribution)."""
+    link = upd.get("invite_link")
+    return str(link["invite_link"]) if isinstance(link, dict) and link.get("invite_link") else None
+
+
 def _chat_member(upd: dict[str, Any]) -> list[Event]:
     chat, actor = upd["chat"], upd["from"]
     old, new = upd["old_chat_member"], upd["new_chat_member"]
@@ -213,6 +227,7 @@ def _chat_member(upd: dict[str, Any]) -> list[Event]:
                 _user(member),
                 inviter=_user(actor) if method is JoinMethod.INVITED else None,
                 method=method,
+                invite=_invite_link(upd),
             )
         ]  # fmt: skip
     return []  # promotions, restrictions, title changes
@@ -239,6 +254,40 @@ def translate(update: dict[str, Any]) -> list[Event]:
             )
         ]
     return []
+
+
+#: Bot API errors that mean "the bot lacks the right in this chat". Not "message can't
+#: be deleted": that is also what a message older than 48 hours gets.
+_REFUSALS = (
+    "not enough rights",
+    "chat_admin_required",
+    "need administrator rights",
+    "have no rights",
+    "chat_write_forbidden",
+    "bot was kicked",
+    "bot is not a member",
+    "only for supergroups",  # restrictChatMember in a basic group
+)
+
+
+def rights_of(member: dict[str, Any]) -> frozenset[Capability]:
+    """What a bot may do in a chat, from its ``ChatMember`` there (getChatMember,
+    ``my_chat_member.new_chat_member``)."""
+    status = member.get("status")
+    caps = {Capability.FETCH_MEDIA}
+    speaks = status in ("creator", "administrator", "member") or (
+        status == "restricted" and member.get("can_send_messages") is not False
+    )
+    if speaks:
+        caps |= {Capability.SEND, Capability.REPLY}
+    admin = status == "administrator"
+    if status == "creator" or (admin and member.get("can_delete_messages")):
+        caps.add(Capability.DELETE)
+    if status == "creator" or (admin and member.get("can_restrict_members")):
+        caps |= {Capability.MUTE, Capability.KICK, Capability.BAN}
+    if status == "creator" or (admin and member.get("can_invite_users")):
+        caps.add(Capability.APPROVE_JOIN)
+    return frozenset(caps)
 
 
 def _chat_of(update: dict[str, Any]) -> dict[str, Any] | None:
@@ -275,6 +324,52 @@ class TelegramAdapter:
         self._session: aiohttp.ClientSession | None = None
         self._stop = asyncio.Event()
         self._titles: dict[str, str] = {}
+        #: the bot's own user id: the number before the colon of its token
+        self.bot_id = token.split(":", 1)[0]
+        #: what the bot may do per chat, from its ChatMember there (see the docstring)
+        self.rights = GroupRights(self.capabilities)
+        self._asked: set[str] = set()
+
+    def capabilities_for(self, group_id: str) -> frozenset[Capability]:
+        """What the bot may do in one chat (the adapter-wide set until it is known)."""
+        return self.rights(group_id)
+
+    def learn_refusal(self, group_id: str, cap: Capability, exc: BaseException) -> bool:
+        """True (and ``cap`` dropped for the chat) when Telegram said the bot lacks it."""
+        text = str(exc).lower()
+        if not isinstance(exc, PlatformError) or not any(r in text for r in _REFUSALS):
+            return False
+        self.rights.refuse(group_id, cap)
+        log.warning("Telegram chat %s: the bot may not %s there (%s)", group_id, cap.value, exc)
+        return True
+
+    def _learn_rights(self, update: dict[str, Any]) -> None:
+        """Follow the bot's own ChatMember: promoted, demoted, restricted or removed."""
+        upd = update.get("my_chat_member")
+        if not isinstance(upd, dict) or not isinstance(upd.get("chat"), dict):
+            return
+        member = upd.get("new_chat_member")
+        if isinstance(member, dict) and upd["chat"].get("type") in GROUP_TYPES:
+            group = str(upd["chat"]["id"])
+            self.rights.learn(group, rights_of(member))
+            self._asked.add(group)
+
+    async def _ask_rights(self, update: dict[str, Any]) -> None:
+        """``getChatMember`` for the bot, once per chat, the first time the chat shows up."""
+        chat = _chat_of(update)
+        if not chat or chat.get("type") not in GROUP_TYPES or not self.bot_id.isdigit():
+            return
+        group = str(chat["id"])
+        if group in self._asked:
+            return
+        self._asked.add(group)
+        try:
+            member = await self.call("getChatMember", chat_id=int(group), user_id=int(self.bot_id))
+        except PlatformError as exc:
+            log.warning("Telegram chat %s: the bot's rights not read (%s)", group, exc)
+            return
+        if isinstance(member, dict) and "status" in member:
+            self.rights.learn(group, rights_of(member))
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -340,6 +435,8 @@ class TelegramAdapter:
                 for update in updates:
                     if self._stop.is_set():
                         break
+                    self._learn_rights(update)
+                    await self._ask_rights(update)
                     for event in self._events(update):
                         await handle(event, self)
                     self.offset = int(update["update_id"]) + 1

@@ -69,6 +69,7 @@ def group_page(request: Request, group_id: int, msg: str = "") -> Response:
         request, "group.html", group=row, key=key, figures=figures, members=members, log=log,
         queue=queue, msg=msg, can_undo_row=groupview.can_undo_row,
         params_text=groupview.params_text,
+        capabilities=groupview.capabilities(c.platforms, key),
     )  # fmt: skip
 
 

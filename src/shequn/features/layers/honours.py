@@ -23,10 +23,10 @@ from shequn.features.layers.counters import local_day
 from shequn.features.layers.evaluate import Change, rank
 from shequn.features.layers.settings import LayerSettings
 from shequn.features.layers.texts import layer_name, say
-from shequn.platforms.port import Capability, Platform
+from shequn.platforms.port import Capability, Platform, capabilities_of
 from shequn.store import schema
 
-__all__ = ["MAX_CARD", "card_for", "honour"]
+__all__ = ["MAX_CARD", "card_for", "honour", "plan_title", "title_card"]
 
 #: Longest card set (QQ allows 60 bytes; WeCom fewer): longer ones are left alone.
 MAX_CARD = 60
@@ -50,13 +50,52 @@ def card_for(
     return card
 
 
-def _can_set_card(platform: Platform) -> bool:
+def title_card(
+    name: str, last_set: str | None, layer: str, s: LayerSettings, name_format: str
+) -> str | None:
+    """The card with ``layer``'s title prefix, or None (no title, no change, or it would
+    break the gate's ``name_format``)."""
+    card = card_for(name, last_set, s.titles.of(layer), s.titles.prefixes())
+    if card is not None and name_format and not re.fullmatch(name_format, card):
+        return None
+    return card
+
+
+def plan_title(
+    conn: Connection,
+    platform: Platform,
+    group: str,
+    member_id: str,
+    card: str,
+    *,
+    now: float,
+    event_key: str | None = None,
+    reason: str = "layers.title",
+    operator: str | None = None,
+) -> int:
+    """Plan the ``set_card`` and remember it as the card the bot set (a human task
+    where the platform cannot set cards)."""
+    aid = plan(
+        conn, platform, group_id=group, kind="set_card", params={"card": card}, reason=reason,
+        now=now, member_id=member_id, event_key=event_key, operator=operator,
+    )  # fmt: skip
+    m = schema.layer_members
+    conn.execute(
+        update(m)
+        .where(m.c.platform == platform.name, m.c.group_id == group)
+        .where(m.c.member_id == member_id)
+        .values(card=card, name=card)  # what the member's card is from now on
+    )
+    return aid
+
+
+def _can_set_card(platform: Platform, group: str) -> bool:
     # plan() knows the kinds it can carry out; until "set_card" is one of them (see
     # the report), planning it would fail the whole tick.
     from shequn.actions import moderation
 
     kinds: Any = getattr(moderation, "_CAPS", {})
-    return Capability.SET_CARD in platform.capabilities and "set_card" in kinds
+    return Capability.SET_CARD in capabilities_of(platform, group) and "set_card" in kinds
 
 
 def honour(
@@ -92,27 +131,10 @@ def honour(
                 **common,
             )
         )
-    prefix = s.titles.of(change.new)
-    card = card_for(name, change.card, prefix, s.titles.prefixes())
-    if card is not None and name_format and not re.fullmatch(name_format, card):
-        card = None
-    if card is not None and _can_set_card(platform):
+    card = title_card(name, change.card, change.new, s, name_format)
+    if card is not None and _can_set_card(platform, group):
         ids.append(
-            plan(
-                conn,
-                platform,
-                kind="set_card",
-                params={"card": card},
-                reason="layers.title",
-                **common,
-            )
-        )
-        m = schema.layer_members
-        conn.execute(
-            update(m)
-            .where(m.c.platform == platform.name, m.c.group_id == group)
-            .where(m.c.member_id == change.member_id)
-            .values(card=card, name=card)  # what the member's card is from now on
+            plan_title(conn, platform, group, change.member_id, card, now=now, event_key=event_key)
         )
     points = s.bonus.of(change.new)
     if change.promoted and points and rank(change.new) < rank(change.best_before):

@@ -36,6 +36,7 @@ from shequn.platforms.discord.rest import (
     RestClient,
     Transport,
 )
+from shequn.platforms.discord.rights import BotRights
 from shequn.platforms.discord.slash import SLASH_COMMANDS, slash_text
 from shequn.platforms.discord.state import GatewayState, snowflake_time
 from shequn.platforms.port import (
@@ -99,6 +100,8 @@ class DiscordAdapter:
         self.rest = RestClient(transport or AiohttpTransport(token, api_base, timeout=http_timeout))
         self.state = GatewayState(home_channels=dict(home_channels or {}))
         self.invites = InviteTracker()
+        #: the bot's permissions per guild and channel (see discord/rights.py)
+        self.rights = BotRights()
         self.track_invites, self.check_audit_log = track_invites, check_audit_log
         self.slash_commands = slash_commands
         self.clock = clock
@@ -107,6 +110,20 @@ class DiscordAdapter:
         self._stop = asyncio.Event()
         self._blind: set[tuple[str, str]] = set()  # (guild, what) refused once: not asked again
         self._in_hand: Any = None  # the frame whose handler failed: first after a restart
+
+    def capabilities_for(self, group_id: str) -> frozenset[Capability]:
+        """What the bot may do in one channel, from its roles (all it declares until known)."""
+        guild = self.state.channel_guild.get(group_id)
+        return self.rights.capabilities(group_id, guild, self.capabilities)
+
+    def learn_refusal(self, group_id: str, cap: Capability, exc: BaseException) -> bool:
+        """True (and ``cap`` dropped) when a 403 means the bot lacks it in this channel."""
+        if not isinstance(exc, Forbidden):
+            return False
+        learned = self.rights.refuse(group_id, self.state.channel_guild.get(group_id), cap)
+        if learned:
+            log.warning("Discord channel %s: the bot may not %s (%s)", group_id, cap.value, exc)
+        return learned
 
     # -- receiving -------------------------------------------------------------------
 
@@ -166,6 +183,7 @@ class DiscordAdapter:
         if frame.get("op") != 0 or not isinstance(frame.get("d"), dict):
             return []
         t, d = frame.get("t"), frame["d"]
+        self.rights.observe(t, d)
         facts = Facts()
         if t == "READY" and self.slash_commands and isinstance(d.get("application"), dict):
             await self._register_commands(str(d["application"]["id"]))

@@ -173,7 +173,8 @@ def _member_add(d: dict[str, Any], state: GatewayState, facts: Facts) -> list[Ev
         method = JoinMethod.LINK
     return [
         MemberJoined(PLATFORM, home, f"{gid}:{user['id']}:{int(ts)}", ts, member,
-                     inviter=inviter, method=method)
+                     inviter=inviter, method=method,
+                     invite=str(invite["code"]) if invite and invite.get("code") else None)
     ]  # fmt: skip
 
 

@@ -4,11 +4,14 @@
 :mod:`shequn.platforms.qqbot.translate` for the ids). :data:`CHANNEL_CAPABILITIES`
 hold in a guild sub-channel; in a QQ group only :data:`GROUP_CAPABILITIES`: the
 group bot API has no call to recall a member's message, mute or remove anyone.
-The port gives a platform one capability set, so :attr:`QQBotAdapter.capabilities`
-is the union (what the engine may *plan*), and a call the group kind cannot take
-raises :class:`Unsupported`, which the outbox turns into a human task naming the
-message or member. :meth:`QQBotAdapter.capabilities_for` tells the console the set
-of one group.
+:attr:`QQBotAdapter.capabilities` is the union (what the engine may *plan*);
+:meth:`QQBotAdapter.capabilities_for` gives the set of one group, which the outbox
+and the console read through :func:`~shequn.platforms.port.capabilities_of`, so a
+recall planned for a QQ group is a task for a person from the start. A call the
+group kind cannot take still raises :class:`Unsupported`. In a guild, the rights
+are the bot's role there (管理员 for recall, mute and remove): when QQ refuses a call
+for lack of one (:class:`~shequn.platforms.qqbot.rest.Forbidden`), the adapter
+learns it and the channel's set drops that capability until the adapter restarts.
 
 Posts are passive replies whenever an anchor is open (see
 :mod:`shequn.platforms.qqbot.replies`). With none, a post is an active
@@ -33,6 +36,7 @@ from shequn.events import Event, MessagePosted
 from shequn.platforms.port import (
     Capability,
     EventHandler,
+    GroupRights,
     PlatformError,
     Unsupported,
     events_or_skip,
@@ -128,10 +132,21 @@ class QQBotAdapter:
         self._stop = asyncio.Event()
         self._order = asyncio.Lock()  # webhook requests arrive concurrently
         self._blind: set[str] = set()  # guilds whose channels the bot may not list
+        #: refusals learned per group (what QQ said the bot lacks there)
+        self.rights = GroupRights(self.capabilities)
 
     def capabilities_for(self, group_id: str) -> frozenset[Capability]:
-        """What shequn can do by API in one group (the console shows it)."""
-        return GROUP_CAPABILITIES if split_group(group_id)[0] == GROUP else CHANNEL_CAPABILITIES
+        """What shequn can do by API in one group: the group kind's set, less refusals."""
+        kind = GROUP_CAPABILITIES if split_group(group_id)[0] == GROUP else CHANNEL_CAPABILITIES
+        return kind & self.rights(group_id)
+
+    def learn_refusal(self, group_id: str, cap: Capability, exc: BaseException) -> bool:
+        """A 403 / permission code from QQ: the bot lacks ``cap`` in this group."""
+        if not isinstance(exc, Forbidden) or "access token" in str(exc):
+            return False
+        self.rights.refuse(group_id, cap)
+        log.warning("QQ %s: the bot may not %s there (%s)", group_id, cap.value, exc)
+        return True
 
     # -- receiving -------------------------------------------------------------------
 
