@@ -11,6 +11,11 @@ through the session archive (会话存档), which needs its licence and the fina
 (a C library): pass ``archive`` a function that returns the decrypted records after
 a sequence number and the adapter feeds them to the engine like any message.
 
+Customer tags: the corporate tags staff put on customers are kept in the CRM's
+``member_tags`` (``source = "wecom"``; :mod:`~shequn.platforms.wecom.tags`), synced in
+full with every group sync and per customer or per tag on the callbacks that say a
+customer's tags or the tag dictionary changed.
+
 What it cannot do: post, recall, mute or remove in a customer group. Its capability
 set is empty, so the engine makes each action a human task, and
 :meth:`WeComAdapter.notify_human_tasks` sends the owner an app message saying what
@@ -51,6 +56,14 @@ from shequn.platforms.wecom.events import (
     sync_events,
 )
 from shequn.platforms.wecom.events import translate as translate_callback
+from shequn.platforms.wecom.tags import (
+    TagBook,
+    apply_book,
+    contact_tags,
+    follow_info_tags,
+    save_contact,
+    save_contacts,
+)
 from shequn.platforms.wecom.tasks import (
     expire_owner_tasks,
     group_sizes,
@@ -99,6 +112,7 @@ class WeComAdapter:
         http_timeout: float = 15.0,
         transport: Transport | None = None,
         clock: Callable[[], float] = time.time,
+        store: Store | None = None,
     ) -> None:
         token = callback_token or os.environ.get("SHEQUN_WECOM_CALLBACK_TOKEN", "")
         aes_key = encoding_aes_key or os.environ.get("SHEQUN_WECOM_AES_KEY", "")
@@ -123,9 +137,11 @@ class WeComAdapter:
         self.clock = clock
         #: the groups as last fetched (chat id -> detail)
         self.groups: dict[str, GroupInfo] = {}
-        #: where syncs record groups and owners (``wecom_groups``); set by the bot, or
-        #: by the first :meth:`notify_human_tasks` call
-        self.store: Store | None = None
+        #: where syncs record groups, owners (``wecom_groups``) and customer tags
+        #: (``member_tags``); given, or learnt from the first :meth:`notify_human_tasks`
+        self.store: Store | None = store
+        #: the corporate tag dictionary as last fetched
+        self.tag_book: TagBook | None = None
         self._handle: EventHandler | None = None
         self._lock = asyncio.Lock()  # one callback or sync step at a time, in order
         self._stop = asyncio.Event()
@@ -159,7 +175,12 @@ class WeComAdapter:
             while not self._stop.is_set():
                 t = loop.time()
                 if t >= next_sync:
+                    # tags need the archive: known from the start when the bot gives it
+                    # (``store=``), else learnt while the groups' events go through
+                    tags_due = self.store is not None
                     await self._try(self.sync)
+                    if tags_due:
+                        await self._try(self.sync_tags)
                     next_sync = t + self.sync_seconds
                 if self.archive is not None and t >= next_archive:
                     await self._try(self.pull_archive)
@@ -192,6 +213,10 @@ class WeComAdapter:
         async with self._lock:
             for event in await self.events(msg):
                 await self._handle(event, self)
+        try:
+            await self.tags_changed(msg)
+        except PlatformError as exc:  # the next scheduled sync catches up
+            log.warning("wecom: tags after a callback not synced: %s", exc)
 
     async def events(self, msg: dict[str, Any]) -> list[Event]:
         """The callback's events, after fetching the group it is about when needed."""
@@ -216,7 +241,7 @@ class WeComAdapter:
             if after is not None:
                 self.groups[chat] = after
             return checked(events)
-        except MALFORMED as exc:  # as translate_or_skip: skip it with the reason
+        except (*MALFORMED, OverflowError) as exc:  # as translate_or_skip: skip, say why
             log.warning("wecom: skipped a malformed callback (%s: %s): %.300r",
                         type(exc).__name__, exc, msg)  # fmt: skip
             return []
@@ -246,6 +271,65 @@ class WeComAdapter:
             with self.store.engine.begin() as conn:
                 save_groups(conn, self.groups, self.clock(), gone=gone)
         return n
+
+    # -- customer tags ---------------------------------------------------------------
+
+    async def sync_tags(self) -> int:
+        """Every customer's corporate tags into ``member_tags``; how many customers.
+
+        Needs :attr:`store` (skipped until it is known). A complete listing also drops
+        the ``wecom`` tags of customers no staff member follows any more.
+        """
+        if self.store is None:
+            log.info("wecom: customer tags not synced yet: no archive known")
+            return 0
+        answer = await self.api.corp_tags()
+        items = await self.api.contacts_by_users(await self.api.follow_users())
+        try:
+            self.tag_book = TagBook.parse(answer)
+            contacts = follow_info_tags(items, self.tag_book)
+        except MALFORMED as exc:
+            log.warning("wecom: customer tags not synced: malformed answer (%s: %s)",
+                        type(exc).__name__, exc)  # fmt: skip
+            return 0
+        with self.store.engine.begin() as conn:
+            return save_contacts(conn, contacts, now=self.clock())
+
+    async def tags_changed(self, msg: dict[str, Any]) -> int:
+        """Follow a callback that changed a customer's tags or the tag dictionary.
+
+        ``change_external_contact`` (a customer added or edited): that customer's tags
+        again. ``change_external_tag`` (create / update / delete / shuffle): the
+        dictionary again, and rows of renamed or deleted tags brought in line.
+        Returns how many customers' tags were written.
+        """
+        event, change = msg.get("Event"), msg.get("ChangeType")
+        if msg.get("MsgType") != "event" or self.store is None:
+            return 0
+        try:
+            if event == "change_external_contact" and change in (
+                "add_external_contact",
+                "edit_external_contact",
+            ):
+                uid = str(msg["ExternalUserID"])
+                if not uid:
+                    raise ValueError("no ExternalUserID")
+                tags = contact_tags(await self.api.contact(uid))
+                with self.store.engine.begin() as conn:
+                    save_contact(conn, uid, tags, now=self.clock())
+                return 1
+            if event == "change_external_tag":
+                if change not in ("create", "update", "delete", "shuffle"):
+                    raise ValueError(f"unknown ChangeType {change!r}")
+                self.tag_book = TagBook.parse(await self.api.corp_tags())
+                if change in ("create", "shuffle"):
+                    return 0  # a new tag nobody has yet, or a new order: nothing to write
+                with self.store.engine.begin() as conn:
+                    return apply_book(conn, self.tag_book, now=self.clock())
+        except MALFORMED as exc:
+            log.warning("wecom: skipped a malformed tag callback (%s: %s): %.300r",
+                        type(exc).__name__, exc, msg)  # fmt: skip
+        return 0
 
     async def pull_archive(self) -> int:
         """Deliver the session-archive records after :attr:`archive_seq`."""

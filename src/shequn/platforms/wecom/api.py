@@ -137,12 +137,21 @@ class WeComApi:
             return await self._fetch_token()
         return self._token
 
-    async def call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def call(
+        self,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        query: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
         """POST ``body`` (GET when None) to ``path``; the answer, or :class:`WeComError`."""
         for attempt in (1, 2):
             token = await self.token()
             resp = await self.transport.request(
-                "GET" if body is None else "POST", path, params={"access_token": token}, json=body
+                "GET" if body is None else "POST",
+                path,
+                params={"access_token": token, **(query or {})},
+                json=body,
             )
             try:
                 return _checked(path, resp)
@@ -231,6 +240,52 @@ class WeComApi:
              "room_base_name": room_base_name, "room_base_id": room_base_id,
              "chat_id_list": chat_ids, "state": state},
         )  # fmt: skip
+
+    # -- customer tags (see :mod:`shequn.platforms.wecom.tags`) --------------------
+
+    async def corp_tags(self) -> dict[str, Any]:
+        """The corporate tag dictionary (``get_corp_tag_list`` with no filter)."""
+        return await self.call("/externalcontact/get_corp_tag_list", {})
+
+    async def follow_users(self) -> list[str]:
+        """The staff with the customer-contact licence (``get_follow_user_list``)."""
+        got = await self.call("/externalcontact/get_follow_user_list")
+        return [str(u) for u in got.get("follow_user") or []]
+
+    async def contacts_by_users(
+        self, userids: list[str], *, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Every (customer, follow info) pair of ``userids`` (``batch/get_by_user``).
+
+        WeCom takes at most 100 staff a request and pages the answer by ``cursor``.
+        """
+        items: list[dict[str, Any]] = []
+        for i in range(0, len(userids), 100):
+            cursor = ""
+            while True:
+                body: dict[str, Any] = {"userid_list": userids[i : i + 100], "limit": limit}
+                if cursor:
+                    body["cursor"] = cursor
+                got = await self.call("/externalcontact/batch/get_by_user", body)
+                items += list(got.get("external_contact_list") or [])
+                cursor = str(got.get("next_cursor") or "")
+                if not cursor:
+                    break
+        return items
+
+    async def contact(self, external_userid: str) -> list[dict[str, Any]]:
+        """A customer's ``follow_user`` list with their tags (``externalcontact/get``, all pages)."""
+        follows: list[dict[str, Any]] = []
+        cursor = ""
+        while True:
+            query = {"external_userid": external_userid}
+            if cursor:
+                query["cursor"] = cursor
+            got = await self.call("/externalcontact/get", query=query)
+            follows += list(got.get("follow_user") or [])
+            cursor = str(got.get("next_cursor") or "")
+            if not cursor:
+                return follows
 
     async def get_join_way(self, config_id: str) -> dict[str, Any]:
         got = await self.call("/externalcontact/groupchat/get_join_way", {"config_id": config_id})

@@ -72,7 +72,8 @@ def callback_app(
         q = request.query
         try:
             echo = crypto.verify_url(q["msg_signature"], q["timestamp"], q["nonce"], q["echostr"])
-        except KeyError:
+        except KeyError as exc:
+            log.warning("WeCom URL check refused: no %s in the query", exc)
             return web.Response(status=400, text="missing query parameters")
         except _REJECT as exc:
             log.warning("WeCom URL check refused: %s", type(exc).__name__)
@@ -81,13 +82,23 @@ def callback_app(
 
     async def receive(request: web.Request) -> web.Response:
         q = request.query
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return web.Response(status=413)
-        body = await request.text()
         try:
-            msg = crypto.decrypt(body, q["msg_signature"], q["timestamp"], q["nonce"])
-        except KeyError:
+            if request.content_length is not None and request.content_length > MAX_BODY:
+                raise web.HTTPRequestEntityTooLarge(MAX_BODY, request.content_length)
+            body = (await request.read()).decode("utf-8")  # aiohttp stops at MAX_BODY
+        except web.HTTPRequestEntityTooLarge:
+            log.warning("WeCom callback refused: body larger than %d bytes", MAX_BODY)
+            return web.Response(status=413)
+        except UnicodeDecodeError:
+            log.warning("WeCom callback refused: body is not UTF-8")
+            return web.Response(status=400, text="not UTF-8")
+        try:
+            signature, timestamp, nonce = q["msg_signature"], q["timestamp"], q["nonce"]
+        except KeyError as exc:
+            log.warning("WeCom callback refused: no %s in the query", exc)
             return web.Response(status=400, text="missing query parameters")
+        try:
+            msg = crypto.decrypt(body, signature, timestamp, nonce)
         except _REJECT as exc:
             log.warning("WeCom callback refused: %s", type(exc).__name__)
             return web.Response(status=403, text="bad signature")

@@ -17,6 +17,7 @@ later sync of the same group name the same join and the engine keeps one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +100,18 @@ def member_ref(userid: str, member: dict[str, Any] | None, group: GroupInfo | No
     return MemberRef(userid, name, is_operator=staff)
 
 
+def _seconds(value: Any) -> float:
+    """A Unix time from a callback or an API answer; ValueError unless a finite number.
+
+    ``float("1e999")`` is infinity, and ``int(inf)`` would raise OverflowError in the
+    event id, which is no ``ValueError``: a hostile ``CreateTime`` must be a skip.
+    """
+    t = float(value)
+    if not math.isfinite(t):
+        raise ValueError(f"not a time: {value!r}")
+    return t
+
+
 def _userids(msg: dict[str, Any]) -> list[str]:
     items = (msg.get("MemChangeList") or {}).get("Item")
     if items is None:
@@ -116,20 +129,22 @@ def _joined(group_id: str, userid: str, ts: float, facts: Facts, scene: Any) -> 
         method = CALLBACK_JOIN_SCENE.get(int(scene), JoinMethod.UNKNOWN)
     else:
         method = JoinMethod.UNKNOWN
-    joined_at = float((m or {}).get("join_time") or ts)
+    joined_at = _seconds((m or {}).get("join_time") or ts)
     inviter = None
     if inviter_id and inviter_id != userid:
         # WeCom names an inviter only when a company member invited: always staff
         known = member_ref(inviter_id, g.members.get(inviter_id) if g else None, g)
         inviter = MemberRef(inviter_id, known.name, is_operator=True)
+    # ``state``: the channel of the group QR code (活码) they scanned, when it set one
+    state = str((m or {}).get("state") or "") or None
     return MemberJoined(
         PLATFORM, group_id, f"{userid}:{int(joined_at)}", joined_at,
-        member_ref(userid, m, g), inviter=inviter, method=method,
+        member_ref(userid, m, g), inviter=inviter, method=method, invite=state,
     )  # fmt: skip
 
 
 def _chat_event(msg: dict[str, Any], facts: Facts) -> list[Event]:
-    group_id, ts = str(msg["ChatId"]), float(msg["CreateTime"])
+    group_id, ts = str(msg["ChatId"]), _seconds(msg["CreateTime"])
     change = str(msg["ChangeType"])
     g = facts.group
     if change == "create":
@@ -175,7 +190,7 @@ def _contact_event(msg: dict[str, Any]) -> list[Event]:
     """
     change = str(msg["ChangeType"])
     staff, customer = str(msg["UserID"]), str(msg["ExternalUserID"])
-    group, ts = contact_group(staff), float(msg["CreateTime"])
+    group, ts = contact_group(staff), _seconds(msg["CreateTime"])
     event_id = f"{change}:{customer}:{int(ts)}"  # a delete and an unfollow may share a second
     who = MemberRef(customer)
     if change in ("add_external_contact", "add_half_external_contact"):
@@ -227,7 +242,7 @@ def sync_events(
     old = before.members if before else {}
     for userid, m in sorted(after.members.items()):
         if userid not in old:
-            if before is None and float(m.get("join_time") or 0) < since:
+            if before is None and _seconds(m.get("join_time") or 0) < since:
                 continue
             out.append(_joined(after.chat_id, userid, now, Facts(after), None))
             continue
