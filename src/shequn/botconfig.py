@@ -22,6 +22,7 @@ from typing import Any
 
 import msgspec
 
+from shequn import secrets
 from shequn.features.activities import ActivitySettings
 from shequn.features.checkin.settings import CheckinSettings, Tier
 from shequn.features.content import ContentSettings
@@ -37,8 +38,12 @@ __all__ = [
     "BotConfig",
     "ConfigError",
     "GroupSettings",
+    "layered_settings",
     "load_config",
+    "merge_docs",
     "parse_config",
+    "source_of",
+    "validate_doc",
 ]
 
 
@@ -102,7 +107,7 @@ TEMPLATES: dict[str, GroupSettings] = {
 @dataclass(frozen=True, slots=True)
 class AccountConfig:
     platform: str
-    token: str
+    token: str = field(repr=False)  # never in a repr, a log line or a traceback
     options: dict[str, Any]  # everything else in the account table, for the adapter
 
 
@@ -113,9 +118,18 @@ class BotConfig:
     accounts: dict[str, AccountConfig]
     groups: dict[tuple[str, str], GroupSettings]
     default: GroupSettings
+    # The tables as written in the file, so the console's overrides can be layered over
+    # them (and show which value comes from where): [[groups]] by key, and [defaults].
+    raw_groups: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
+    raw_defaults: Mapping[str, Any] = field(default_factory=dict)
 
     def settings_for(self, platform: str, group_id: str) -> GroupSettings:
         return self.groups.get((platform, group_id), self.default)
+
+    def toml_doc(self, platform: str, group_id: str) -> dict[str, Any]:
+        """The file's table this group's settings come from (without platform and id)."""
+        raw = self.raw_groups.get((platform, group_id), self.raw_defaults)
+        return {k: v for k, v in raw.items() if k not in ("platform", "id")}
 
 
 # -- parsing -----------------------------------------------------------------------
@@ -359,7 +373,10 @@ def _account(key: str, raw: Any, env: Mapping[str, str]) -> AccountConfig:
     var = _typed(f"{key}.token_env", raw["token_env"], str, "a string")
     token = env.get(var)
     if not token:
-        raise ConfigError(f"{key}.token_env", f"environment variable {var} is not set")
+        raise ConfigError(
+            f"{key}.token_env", f"environment variable {var} is not set (nor in the secrets file)"
+        )
+    secrets.remember(var, token)  # redacted from logs and errors from now on
     if "token" in raw:
         raise ConfigError(f"{key}.token", "secrets may not be written in the file; use token_env")
     options = {k: v for k, v in raw.items() if k != "token_env"}
@@ -388,12 +405,14 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         raise ConfigError("defaults.template", f"unknown template {template!r}")
     default = _overrides("defaults", defaults_raw, TEMPLATES[template])
     groups: dict[tuple[str, str], GroupSettings] = {}
+    raw_groups: dict[tuple[str, str], Mapping[str, Any]] = {}
     for i, raw in enumerate(_typed("groups", data.get("groups", []), list, "an array of tables")):
         k, settings = _group(f"groups[{i}]", raw)
         if k in groups:
             raise ConfigError(f"groups[{i}].id", f"group {k[1]!r} on {k[0]} is listed twice")
         groups[k] = settings
-    return BotConfig(database, tick, accounts, groups, default)
+        raw_groups[k] = raw
+    return BotConfig(database, tick, accounts, groups, default, raw_groups, defaults_raw)
 
 
 def load_config(path: Path, env: Mapping[str, str] | None = None) -> BotConfig:
@@ -402,3 +421,68 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> BotConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(str(path), f"not valid TOML: {e}") from None
     return parse_config(data, env)
+
+
+# -- layers: the file's table, then the console's overrides ------------------------
+
+
+def validate_doc(doc: Any, key: str = "settings") -> dict[str, Any]:
+    """A console override document: a table in the shape of a ``[[groups]]`` table.
+
+    Only its shape is checked here (the values by :func:`layered_settings`).
+    """
+    _typed(key, doc, dict, "a table")
+    for name in ("platform", "id"):
+        if name in doc:
+            raise ConfigError(f"{key}.{name}", "set by the group itself, not by its settings")
+    template = doc.get("template")
+    if template is not None and template not in TEMPLATES:
+        raise ConfigError(
+            f"{key}.template", f"unknown template {template!r} ({', '.join(TEMPLATES)})"
+        )
+    return dict(doc)
+
+
+def layered_settings(
+    doc: Mapping[str, Any] | None = None,
+    toml: Mapping[str, Any] | None = None,
+    *,
+    key: str = "settings",
+) -> GroupSettings:
+    """A group's settings: a template, the file's table over it, the console's over that.
+
+    The console's ``template`` (if any) replaces the file's; every other key the
+    console sets wins over the file's, table by table (``gate.mode`` alone keeps the
+    file's ``gate.welcome``). A bad value raises :class:`ConfigError` naming the key
+    as ``settings.<key>`` (``toml.<key>`` for the file's).
+    """
+    console_doc = validate_doc(dict(doc or {}), key)
+    file_doc = {k: v for k, v in (toml or {}).items() if k not in ("platform", "id")}
+    template = console_doc.get("template") or file_doc.get("template") or "default"
+    if template not in TEMPLATES:
+        raise ConfigError("toml.template", f"unknown template {template!r}")
+    base = _overrides("toml", file_doc, TEMPLATES[template])
+    return _overrides(key, console_doc, base)
+
+
+def _has(doc: Mapping[str, Any] | None, dotted: str) -> bool:
+    node: Any = doc or {}
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def source_of(dotted: str, doc: Mapping[str, Any] | None, toml: Mapping[str, Any] | None) -> str:
+    """Where a value comes from: ``console``, ``toml`` or ``template`` (the defaults)."""
+    if _has(doc, dotted):
+        return "console"
+    if _has(toml, dotted):
+        return "toml"
+    return "template"
+
+
+def merge_docs(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` over ``base``, table by table (what a group's two layers add up to)."""
+    return _deep_merge(dict(base), dict(over))

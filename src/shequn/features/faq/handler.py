@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select, update
 from shequn.events import MessagePosted
 from shequn.features.faq import queue
 from shequn.features.faq.bank import FaqEntry
-from shequn.features.faq.cache import matcher_for
+from shequn.features.faq.banks_db import matcher_for
 from shequn.features.faq.matcher import Match
 from shequn.features.faq.questions import is_feedback, looks_like_question
 from shequn.features.faq.stats import bump
@@ -79,7 +79,7 @@ async def handle(ctx: Context) -> bool:
         return True
     if ev.reply_to:
         return False
-    matcher = matcher_for(s.bank)
+    matcher = matcher_for(ctx.conn, s.bank)  # a file, or a database bank (db:NAME)
     if matcher is None:
         return False
     asks = looks_like_question(ev.text)
