@@ -13,6 +13,9 @@ Sets (see :mod:`shequn.features.faq.datasets`):
   variants, as an operator would add phrasings they have seen: still no query overlap.
 * Egret (``faq/zh_egret_wenda/``): real Chinese forum questions; queries are later
   questions that got the very same answer as an earlier one. Not calibrated on.
+  ``egret zh paraphrases``: the subset likely to be paraphrases, chosen from the answer
+  side only (answer given to exactly two questions, not a brush-off; see
+  :func:`~shequn.features.faq.datasets.load_egret_paraphrases`), same bank.
 
 For each of BM25-only, embeddings-only and hybrid: top-1 accuracy over all queries,
 the share answered at or above the threshold, accuracy among those answered, and
@@ -35,7 +38,7 @@ import msgspec
 import numpy as np
 
 from shequn.features.faq import DEFAULT_THRESHOLD, FaqBank, FaqMatcher, load_stackfaq
-from shequn.features.faq.datasets import load_egret, split_queries
+from shequn.features.faq.datasets import load_egret, load_egret_paraphrases, split_queries
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,11 +81,13 @@ def _sets(data: Path) -> list[tuple[str, FaqBank, list[tuple[str, str]], bool]]:
         seen.setdefault(ident, []).append(q)
     bank_v = FaqBank(msgspec.structs.replace(e, variants=tuple(seen.get(e.id, []))) for e in bank)
     zh_bank, zh_queries = load_egret(data / "faq" / "zh_egret_wenda")
+    _, zh_para = load_egret_paraphrases(data / "faq" / "zh_egret_wenda")
     return [
         ("stackfaq q only", bank, report, False),
         ("stackfaq +answers", bank, report, True),
         ("stackfaq +calib variants", bank_v, report, True),
         ("egret zh", zh_bank, zh_queries, True),
+        ("egret zh paraphrases", zh_bank, zh_para, True),
     ]
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from shequn.features.faq import DEFAULT_THRESHOLD, FaqBank, FaqEntry, FaqMatcher, load_stackfaq
-from shequn.features.faq.datasets import load_egret, split_queries
+from shequn.features.faq.datasets import load_egret, load_egret_paraphrases, split_queries
 from shequn.features.faq.embed import load_embedder
 from shequn.features.faq.tokens import stem, tokenize
 
@@ -154,3 +155,16 @@ def test_egret_set_construction(data_dir: Path) -> None:
     assert len(bank) > 2000 and len(queries) >= 50
     assert all(ident in ids for _, ident in queries)
     assert not any(q == bank.get(ident).question for q, ident in queries)
+
+
+def test_egret_paraphrase_subset_is_chosen_from_the_answers_alone(data_dir: Path) -> None:
+    folder = data_dir / "faq" / "zh_egret_wenda"
+    bank, queries = load_egret(folder)
+    same_bank, kept = load_egret_paraphrases(folder)
+    assert [e.id for e in same_bank] == [e.id for e in bank]  # the same distractors
+    assert 20 <= len(kept) < len(queries) and set(kept) <= set(queries)
+    per_entry = Counter(ident for _, ident in queries)
+    assert all(per_entry[ident] == 1 for _, ident in kept)  # answer given exactly twice
+    dropped = {ident for _, ident in queries if per_entry[ident] == 1} - {i for _, i in kept}
+    assert dropped and all("qq" in bank.get(i).answer.lower() or "详细" in bank.get(i).answer
+                           or "比较好解决" in bank.get(i).answer for i in dropped)  # fmt: skip

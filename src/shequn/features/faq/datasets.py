@@ -10,6 +10,11 @@
   Generic answers ("null", "ask in the QQ group", under 8 characters) are dropped, as
   they say nothing about the question. This is noisier than real paraphrases: one doc
   page answers several different questions.
+* :func:`load_egret_paraphrases`: the same bank, but only the query pairs likely to be
+  paraphrases, chosen from the *answer side* alone (never the matcher): the answer
+  was given to exactly two questions (a hub link such as a repository root or a doc
+  index answers many unrelated questions; an answer given once more is specific),
+  and it is not a brush-off ("ask in QQ", "describe it in more detail").
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from pathlib import Path
 
 from shequn.features.faq.bank import FaqBank, FaqEntry
 
-__all__ = ["load_egret", "split_queries"]
+__all__ = ["load_egret", "load_egret_paraphrases", "split_queries"]
 
 _SEP = " +++$+++ "
 
@@ -40,6 +45,25 @@ def split_queries(
 def _generic(answer: str) -> bool:
     a = answer.strip().lower()
     return len(a) < 8 or a == "null" or "qq群" in a or "群里" in a
+
+
+#: Replies that send the asker elsewhere or ask for more: no paraphrase evidence.
+_BRUSH_OFF = ("qq", "详细", "比较好解决", "自己", "搜索", "看文档")
+
+
+def load_egret_paraphrases(folder: str | Path) -> tuple[FaqBank, list[tuple[str, str]]]:
+    """The likely-paraphrase subset of :func:`load_egret` (see the module docstring)."""
+    bank, queries = load_egret(folder)
+    per_entry: dict[str, int] = defaultdict(int)
+    for _, ident in queries:
+        per_entry[ident] += 1
+    answers = {e.id: e.answer.lower() for e in bank}
+    kept = [
+        (q, ident)
+        for q, ident in queries
+        if per_entry[ident] == 1 and not any(b in answers[ident] for b in _BRUSH_OFF)
+    ]
+    return bank, kept
 
 
 def load_egret(folder: str | Path) -> tuple[FaqBank, list[tuple[str, str]]]:

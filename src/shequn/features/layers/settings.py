@@ -13,7 +13,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-__all__ = ["LAYER_KEYS", "LayerBonus", "LayerSettings", "LayerTitles"]
+__all__ = [
+    "LAYER_KEYS",
+    "LayerActions",
+    "LayerBonus",
+    "LayerChannels",
+    "LayerSettings",
+    "LayerTemplates",
+    "LayerTitles",
+]
 
 #: Layer keys, best first; the same tuple as :data:`shequn.analytics.layer_texts.LAYERS`
 #: (a test checks it), repeated here so that reading the bot's config does not load
@@ -73,6 +81,55 @@ class LayerBonus:
         return int(getattr(self, layer))
 
 
+Channel = Literal["group", "direct"]
+Template = Annotated[str, msgspec.Meta(max_length=1000)]
+
+
+@dataclass(frozen=True, slots=True)
+class LayerChannels:
+    """Where each layer's playbook message goes: the group (public, by name) or a
+    direct message (a task for a person where the platform cannot send one)."""
+
+    opinion_leader: Channel = "direct"
+    co_opinion_leader: Channel = "direct"
+    spreader: Channel = "group"  # thank spreaders publicly
+    active: Channel = "direct"  # the ambassador invitation is personal
+    participant: Channel = "group"  # thank them by name
+    bystander: Channel = "group"  # a welcome and an ice-breaker
+
+    def of(self, layer: str) -> str:
+        return str(getattr(self, layer))
+
+
+@dataclass(frozen=True, slots=True)
+class LayerTemplates:
+    """Each layer's message (``{name}``: the member, ``{layer}``: the layer); "": built in."""
+
+    opinion_leader: Template = ""
+    co_opinion_leader: Template = ""
+    spreader: Template = ""
+    active: Template = ""
+    participant: Template = ""
+    bystander: Template = ""
+
+    def of(self, layer: str) -> str:
+        return str(getattr(self, layer))
+
+
+@dataclass(frozen=True, slots=True)
+class LayerActions:
+    """Layers in action: the playbook action per layer, suggested in the console."""
+
+    #: A member is "new in a layer" (and suggested) this many days after entering it.
+    within_days: Annotated[float, msgspec.Meta(gt=0)] = 14.0
+    #: Activity before and after an action is compared over this many days each.
+    followup_days: Annotated[int, msgspec.Meta(ge=1)] = 7
+    #: Grant the layer's card title (``titles``) with the action where it has one.
+    grant_titles: bool = True
+    channels: LayerChannels = field(default_factory=LayerChannels)
+    templates: LayerTemplates = field(default_factory=LayerTemplates)
+
+
 @dataclass(frozen=True, slots=True)
 class LayerSettings:
     """Member layers kept live: hysteresis, announcements, titles, points, commands."""
@@ -92,6 +149,8 @@ class LayerSettings:
     level_keywords: tuple[str, ...] = ("我的等级", "/level")
     #: Staff-only (operators and ``exempt``): counts per layer.
     stats_keywords: tuple[str, ...] = ("分层统计", "/layers")
+    #: The playbook action per layer, suggested to operators (console, one click).
+    actions: LayerActions = field(default_factory=LayerActions)
 
     def __post_init__(self) -> None:
         try:
