@@ -42,15 +42,63 @@ ROUTES = {
     "/content/mass": {"text": "t", "group": "telegram:1000000001"},
     "/content/topics": {"group": "telegram:1000000001", "day": "2026-01-01", "post_at": "20:00",
                         "text": "t"},
+    # layers in action
+    "/groups/{group_id}/layers/act": {"member": "user900000003", "layer": "active"},
+    "/groups/{group_id}/layers/act-layer": {"layer": "active"},
+    # settings, templates and FAQ banks
+    "/groups/{group_id}/settings": {"gate.mode": "open"},
+    "/templates": {"name": "t", "group": "telegram:1000000001"},
+    "/templates/{template_id}/apply": {"group": "telegram:1000000001"},
+    "/templates/{template_id}/delete": {},
+    "/settings/faq": {"name": "b", "scope": "group:telegram:1000000001"},
+    "/settings/faq/{bank_id}/delete": {},
+    "/settings/faq/{bank_id}/entries": {"question": "q", "answer": "a"},
+    "/settings/faq/{bank_id}/entries/{entry_key}/delete": {},
+    "/settings/faq/{bank_id}/import": {},
+    # invite links, 活码 and fission
+    "/invites/codes": {"name": "x", "group": "telegram:1000000001"},
+    "/invites/codes/{code_id}": {"name": "y"},
+    "/invites/codes/{code_id}/targets": {"group": "telegram:1000000001"},
+    "/invites/targets/{target_id}": {"cap": "80"},
+    "/invites/targets/{target_id}/platform-link": {},
+    "/invites/campaigns": {"name": "c"},
+    "/invites/campaigns/{campaign_id}": {"name": "d"},
+    "/invites/campaigns/{campaign_id}/enrol": {"member": "telegram:user900000003"},
+    "/invites/rewards/{reward_id}/handed-out": {},
+    "/invites/seeds": {"member": "telegram:user900000003"},
+    # members (CRM), segments and orders
+    "/members/orders": {"order_id": "o1", "amount": "9.9"},
+    "/members/orders/import": {},
+    "/members/segments": {"name": "s"},
+    "/members/segments/{segment_id}/campaign": {"name": "c"},
+    "/members/segments/{segment_id}/delete": {},
+    "/members/segments/{segment_id}/export": {"format": "csv"},
+    "/members/segments/{segment_id}/tag": {"tag": "vip"},
+    "/members/{platform}/{member_id}/link": {"other": "telegram:user900000004"},
+    "/members/{platform}/{member_id}/notes": {"text": "n"},
+    "/members/{platform}/{member_id}/orders": {"order_id": "o2", "amount": "1"},
+    "/members/{platform}/{member_id}/tags": {"tag": "vip"},
+    "/members/{platform}/{member_id}/tags/remove": {"tag": "vip"},
+    "/members/{platform}/{member_id}/unlink": {},
 }  # fmt: skip
 
 
 def _fill(path: str, gid: int) -> str:
-    return (
-        path.replace("{group_id}", str(gid)).replace("{action_id}", "1")
-        .replace("{kind}", "alert").replace("{item_id}", "1").replace("{user_id}", "1")
-        .replace("{plan_id}", "1").replace("{status}", "pause")
-    )  # fmt: skip
+    path = (
+        path.replace("{group_id}", str(gid))
+        .replace("{action_id}", "1")
+        .replace("{kind}", "alert")
+        .replace("{item_id}", "1")
+        .replace("{user_id}", "1")
+        .replace("{plan_id}", "1")
+        .replace("{status}", "pause")
+        .replace("{platform}", "telegram")
+        .replace("{member_id}", "user900000003")
+    )
+    for name in ("template_id", "bank_id", "entry_key", "code_id", "target_id", "campaign_id",
+                 "reward_id", "segment_id"):  # fmt: skip
+        path = path.replace("{" + name + "}", "1")
+    return path
 
 
 @pytest.mark.parametrize("token", ["missing", "wrong", "other session's"])
