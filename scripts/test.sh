@@ -41,5 +41,7 @@ echo "== ruff"
 .venv/bin/ruff format --check src tests bench scripts
 echo "== mypy"
 .venv/bin/mypy
+echo "== dependency audit"
+bash scripts/audit.sh
 echo "== pytest"
 .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -26,7 +26,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.actions import gate as gate_actions
 from shequn.actions.moderation import (
+    Fence,
     active_strikes,
     add_strike,
     carry_out,
@@ -60,9 +61,10 @@ from shequn.features import activities, checkin, content, faq, invites, layers
 from shequn.features.flood import FloodWatch
 from shequn.features.moderation import qr
 from shequn.features.moderation.verdict import Verdict
+from shequn.features.search import index as search_index
 from shequn.features.strikes import step_for
 from shequn.features.strikes.escalation import QuarrelWatch, is_abusive
-from shequn.platforms.port import Capability, Platform, PlatformError
+from shequn.platforms.port import Capability, Platform, PlatformError, capabilities_of
 from shequn.store import Store, schema
 from shequn.store.writer import ArchiveWriter
 
@@ -192,11 +194,14 @@ class Pipeline:
         # Joins are attributed to invite links and fission campaigns after the gate.
         self.register("invites", invites.handle, priority=30)
         self.register_tick("checkin.reminders", checkin.plan_reminders)
+        self.register_tick("checkin.weekly", checkin.plan_weekly_awards)
         self.register_tick("activities", activities.tick)
         self.register_tick("faq", faq.tick)
         self.register_tick("layers", layers.tick)
         self.register_tick("content", content.tick)
         self.register_tick("invites", invites.tick)
+        # The archive search catches up with new messages a batch per tick.
+        self.register_tick("search.index", search_index.tick)
 
     # -- public API ---------------------------------------------------------------
 
@@ -212,6 +217,26 @@ class Pipeline:
     def attach(self, platform: Platform) -> None:
         """Make ``platform`` known to :meth:`tick` and :meth:`resume` before its first event."""
         self._platforms[platform.name] = platform
+
+    # -- extension hooks (the bot workers use them, see ``shequn.workers.worker``) -----
+
+    #: When set, each planned call is made inside a transaction that first asks
+    #: ``fence(conn, action_row)``; ``False`` skips the call (the row stays planned) and
+    #: the call's result is written in that same transaction (see ``carry_out``).
+    fence: Fence | None = None
+
+    def on_claim(self, conn: Connection, platform: str, event: Event, key: str, now: float) -> None:
+        """Called in the event transaction right after the event key is claimed (new or not).
+
+        Raising rolls the whole event back (nothing archived, nothing decided).
+        """
+
+    def owned_groups(self, platform: str) -> Collection[str] | None:
+        """Groups of ``platform`` whose planned calls :meth:`resume`/:meth:`tick` carry out.
+
+        ``None`` (the default): all of them. A bot worker answers with the groups it leases.
+        """
+        return None
 
     def on_error(self, stage: str, exc: BaseException, event: Event) -> None:
         """The one error hook: log and carry on with the next handler and event."""
@@ -266,7 +291,9 @@ class Pipeline:
         # One event transaction at a time: handlers may await while it is open, and a
         # second writer would block the whole loop on SQLite's lock.
         async with self._db, self._begin() as conn:
-            if not self._claim(conn, platform.name, event, key, now):
+            claimed = self._claim(conn, platform.name, event, key, now)
+            self.on_claim(conn, platform.name, event, key, now)
+            if not claimed:
                 return False
             writer = ArchiveWriter(conn)
             writer.add(event)
@@ -302,7 +329,7 @@ class Pipeline:
         """
         if not isinstance(event, MessagePosted) or not event.media:
             return ()
-        if Capability.FETCH_MEDIA not in platform.capabilities:
+        if Capability.FETCH_MEDIA not in capabilities_of(platform, event.group_id):
             return ()
         payloads: list[str] = []
         try:
@@ -327,13 +354,23 @@ class Pipeline:
         # One caller at a time: a tick must not pick up a row that handle() is carrying
         # out right now, or the call would go out twice.
         async with self._outbox:
-            done = await carry_out(self.store, platform, now=now, ids=ids)
+            owned = self.owned_groups(platform.name) if ids is None else None
+            if owned is not None:
+                ids = self._planned_of(platform.name, owned)
+            done = await carry_out(self.store, platform, now=now, ids=ids, fence=self.fence)
             # A platform that cannot act by API (WeCom customer groups) tells the
             # responsible person about the tasks its calls became.
             notify = getattr(platform, "notify_human_tasks", None)
             if notify is not None:
                 await notify(self.store, now)
             return done
+
+    def _planned_of(self, platform: str, groups: Collection[str]) -> list[int]:
+        t = schema.bot_actions
+        q = select(t.c.id, t.c.group_id).where(t.c.platform == platform, t.c.status == "planned")
+        wanted = set(groups)
+        with self.store.engine.connect() as conn:
+            return [r.id for r in conn.execute(q) if r.group_id in wanted]
 
     async def resume(self) -> int:
         """Carry out every planned action left over (after a crash or a failed call)."""

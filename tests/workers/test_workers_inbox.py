@@ -98,6 +98,7 @@ async def test_a_sweep_only_carries_out_the_held_groups_actions(store: Store) ->
             plan(
                 conn, platform, group_id=g, kind="delete", now=1.0, params={"message_id": f"{g}-m1"}
             )
-    pipeline.held = lambda: [("fake", "mine")]
+    # The groups a worker leases (no fence here: this test is about the sweep).
+    pipeline.owned_groups = lambda p: {"mine"} if p == "fake" else set()  # type: ignore[method-assign]
     assert await pipeline.resume() == 1
     assert [c.args["group_id"] for c in platform.calls] == ["mine"]

@@ -23,7 +23,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from workers_harness import WorkerProcess, fresh_database, message, needs_pg, wait_for
+from workers_harness import (
+    WorkerProcess,
+    fresh_database,
+    kill_leftovers,
+    message,
+    needs_pg,
+    wait_for,
+)
 
 from shequn.platforms.port import FakePlatform
 from shequn.store import Store, schema
@@ -41,7 +48,12 @@ TAKEOVER_LIMIT = 5.0
 
 @pytest.fixture
 def pg() -> Iterator[tuple[str, Store]]:
-    yield from fresh_database()
+    database = fresh_database()
+    try:
+        yield next(database)
+    finally:
+        kill_leftovers()  # a failed test leaves workers running: stop them first
+        next(database, None)  # then drop the database
 
 
 def _held_by(store: Store, worker: str) -> set[str]:
@@ -77,7 +89,8 @@ def test_kill_9_a_worker_mid_load(pg: tuple[str, Store], tmp_path: Path) -> None
     for n in range(1, GROUPS):
         asyncio.run(feed(n))
     workers = [WorkerProcess(url, f"w{i}", tmp_path / f"w{i}.jsonl") for i in range(3)]
-    wait_for(lambda: all(_held_by(store, w.worker_id) for w in workers), 20)
+    # Starting takes a few seconds of imports (~10 s on a loaded 2-core box).
+    wait_for(lambda: all(_held_by(store, w.worker_id) for w in workers), 60)
 
     victim = workers[0]
     report: dict[str, float] = {}

@@ -51,10 +51,23 @@ def message(group: str, n: int, *, ad: bool = False, member: str = "") -> Messag
     return MessagePosted("fake", group, f"{group}-m{n}", T0 + n, who, body)
 
 
+_started: list[WorkerProcess] = []
+
+
+def kill_leftovers() -> None:
+    """SIGKILL every worker process a test started and left running (a failed test)."""
+    while _started:
+        w = _started.pop()
+        if w.proc.poll() is None:
+            w.proc.kill()
+            w.proc.wait()
+
+
 class WorkerProcess:
     """``python -m shequn.workers.loadsim`` in a child process."""
 
     def __init__(self, url: str, worker_id: str, calls: Path) -> None:
+        _started.append(self)
         self.worker_id = worker_id
         self.calls = calls
         self.proc = subprocess.Popen(

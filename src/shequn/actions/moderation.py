@@ -15,19 +15,28 @@ Where the platform lacks the capability the row becomes ``human_task`` and a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, func, or_, select, update
 
-from shequn.platforms.port import Capability, Platform, PlatformError, Unsupported
+from shequn.platforms.port import (
+    Capability,
+    Platform,
+    PlatformError,
+    Unsupported,
+    capabilities_of,
+    refused,
+)
 from shequn.store import Store, schema
 
 __all__ = [
     "MAX_ATTEMPTS",
     "SUGGESTIONS",
+    "Fence",
     "active_strikes",
     "add_human_task",
     "add_strike",
@@ -52,6 +61,8 @@ _CAPS: dict[str, Capability] = {
     "unban": Capability.BAN,
     "approve_join": Capability.APPROVE_JOIN,
     "set_card": Capability.SET_CARD,
+    "grant_role": Capability.ROLE,
+    "revoke_role": Capability.ROLE,
 }
 
 _TODO = {
@@ -63,6 +74,8 @@ _TODO = {
     "unban": "lift the block on the member / 解除拉黑",
     "approve_join": "answer the join request / 处理入群申请",
     "set_card": "set the member's group card / 修改群名片",
+    "grant_role": "give the member the role / 授予身份组",
+    "revoke_role": "take the role from the member / 移除身份组",
 }
 
 #: Prepared responses (预案) for each alert kind: (Chinese, English).
@@ -131,7 +144,7 @@ def _task_text(kind: str, member_id: str | None, params: dict[str, Any], reason:
         parts.append(f"member={member_id}")
     if kind == "mute":
         parts.append(f"seconds={params.get('seconds', 0)}")
-    for k in ("message_id", "text"):
+    for k in ("message_id", "text", "card", "role"):
         if params.get(k):
             parts.append(f"{k}={params[k]}")
     if reason:
@@ -157,10 +170,8 @@ def plan(
 ) -> int:
     """Write the audit row for one platform call (or a human task where it cannot call)."""
     params = params or {}
-    cap = _CAPS[kind]
-    if kind == "send" and params.get("reply_to"):
-        cap = Capability.REPLY
-    status = "planned" if cap in platform.capabilities else "human_task"
+    cap = _cap(kind, params)
+    status = "planned" if cap in capabilities_of(platform, group_id) else "human_task"
     aid = _insert(
         conn,
         schema.bot_actions,
@@ -172,6 +183,7 @@ def plan(
         reason=reason,
         evidence=_dumps(evidence or {}),
         status=status,
+        error=None if status == "planned" else f"{platform.name}: no {cap.value} by API here",
         attempts=0,
         event_key=event_key,
         strike_id=strike_id,
@@ -193,6 +205,10 @@ def plan(
     return aid
 
 
+def _cap(kind: str, params: dict[str, Any]) -> Capability:
+    return Capability.REPLY if kind == "send" and params.get("reply_to") else _CAPS[kind]
+
+
 async def _call(platform: Platform, kind: str, row: Any, params: dict[str, Any]) -> None:
     g, m = row.group_id, row.member_id
     if kind == "send":
@@ -209,6 +225,12 @@ async def _call(platform: Platform, kind: str, row: Any, params: dict[str, Any])
         await platform.approve_join(g, params["request_id"], bool(params["approve"]))
     elif kind == "set_card":
         await platform.set_card(g, m, params["card"])
+    elif kind in ("grant_role", "revoke_role"):
+        # an optional part of the port: capabilities_of() offers ROLE only with it
+        act = getattr(platform, kind, None)
+        if not callable(act):
+            raise Unsupported(f"{platform.name} has no server roles")
+        await act(g, m, params["role"], reason=row.reason)
     else:  # pragma: no cover - plan() only writes the kinds above
         raise ValueError(f"unknown action kind {kind!r}")
 
@@ -230,8 +252,38 @@ async def _pace(platform: Platform) -> None:
     _last_call[platform.name] = loop.time()
 
 
+#: ``fence(conn, action_row)``: may this process make the call now? (see :func:`carry_out`)
+Fence = Callable[[Connection, Any], bool]
+
+
+@contextlib.asynccontextmanager
+async def _fenced(
+    store: Store, fence: Fence | None, row: Any
+) -> AsyncIterator[Callable[[], contextlib.AbstractContextManager[Connection]] | None]:
+    """How :func:`carry_out` writes one call's result; ``None`` when the fence refuses it."""
+    if fence is None:
+        yield store.engine.begin  # a transaction of its own after the call, as ever
+        return
+    with store.engine.begin() as conn:
+        if not fence(conn, row):
+            log.warning(
+                "action %s (%s in %s) not carried out here: the group's lease moved on",
+                row.id,
+                row.kind,
+                row.group_id,
+            )
+            yield None
+            return
+        yield lambda: contextlib.nullcontext(conn)
+
+
 async def carry_out(
-    store: Store, platform: Platform, *, now: float, ids: Iterable[int] | None = None
+    store: Store,
+    platform: Platform,
+    *,
+    now: float,
+    ids: Iterable[int] | None = None,
+    fence: Fence | None = None,
 ) -> int:
     """Do the planned calls for ``platform`` (all of them, or ``ids``), oldest first.
 
@@ -242,6 +294,12 @@ async def carry_out(
     were not rate limits it becomes ``failed`` with a human task. Calls are spaced by
     the platform's ``min_call_interval`` (seconds, 0 when it has none) so outbound rate
     limits are kept, never hit in a tight loop.
+
+    With a ``fence`` (bot workers, see ``docs/scale-out.md``) each call is made inside
+    one transaction that first asks ``fence(conn, row)`` and then writes the call's
+    result: a row the fence refuses is skipped (it stays planned, for the group's
+    current owner), and whatever the fence locked stays locked until the result is
+    written.
     """
     t = schema.bot_actions
     q = (
@@ -262,69 +320,86 @@ async def carry_out(
         rows = conn.execute(q).all()
     done = 0
     for row in rows:
-        params = json.loads(row.params)
-        try:
-            await _pace(platform)
-            await _call(platform, row.kind, row, params)
-        except Unsupported as e:
-            with store.engine.begin() as conn:
-                conn.execute(
-                    update(t).where(t.c.id == row.id).values(status="human_task", error=str(e))
-                )
-                add_human_task(
-                    conn,
-                    platform=row.platform,
-                    group_id=row.group_id,
-                    member_id=row.member_id,
-                    kind=row.kind,
-                    text=_task_text(row.kind, row.member_id, params, row.reason),
-                    now=now,
-                    action_id=row.id,
-                )
-            continue
-        except Exception as e:  # PlatformError and anything an adapter lets slip
-            if not isinstance(e, PlatformError):
-                log.exception("action %s (%s) raised", row.id, row.kind)
-            attempts = row.attempts + 1
-            retry_after = e.retry_after if isinstance(e, PlatformError) else None
-            failed = retry_after is None and attempts >= MAX_ATTEMPTS
-            wait = (
-                retry_after if retry_after is not None else min(2.0 ** (attempts - 1), MAX_BACKOFF)
-            )
-            with store.engine.begin() as conn:
-                conn.execute(
-                    update(t)
-                    .where(t.c.id == row.id)
-                    .values(
-                        attempts=attempts,
-                        error=str(e)[:2000],
-                        status="failed" if failed else "planned",
-                        not_before=None if failed else now + wait,
+        async with _fenced(store, fence, row) as tx:
+            if tx is None:
+                continue
+            params = json.loads(row.params)
+            cap = _cap(row.kind, params)
+            try:
+                # the bot may have lost the right in this group since the call was planned
+                if cap not in capabilities_of(platform, row.group_id):
+                    raise Unsupported(f"{platform.name} cannot {cap.value} in {row.group_id}")
+                await _pace(platform)
+                try:
+                    await _call(platform, row.kind, row, params)
+                except PlatformError as e:
+                    # a refusal for lack of the right teaches the adapter: the retry (and
+                    # every later call of this kind in the group) becomes a human task
+                    refused(platform, row.group_id, cap, e)
+                    raise
+            except Unsupported as e:
+                with tx() as conn:
+                    conn.execute(
+                        update(t).where(t.c.id == row.id).values(status="human_task", error=str(e))
                     )
-                )
-                if failed:
                     add_human_task(
                         conn,
                         platform=row.platform,
                         group_id=row.group_id,
                         member_id=row.member_id,
                         kind=row.kind,
+                        text=_task_text(row.kind, row.member_id, params, row.reason),
                         now=now,
                         action_id=row.id,
-                        text=f"{SUGGESTIONS['failed'][1]} "
-                        + _task_text(row.kind, row.member_id, params, row.reason),
                     )
-            if retry_after is not None:
-                log.warning("%s rate-limited us: %s s before the next call", platform.name, wait)
-                break
-            continue
-        with store.engine.begin() as conn:
-            conn.execute(
-                update(t)
-                .where(t.c.id == row.id)
-                .values(status="done", done_at=now, attempts=row.attempts + 1, error=None)
-            )
-        done += 1
+                continue
+            except Exception as e:  # PlatformError and anything an adapter lets slip
+                if not isinstance(e, PlatformError):
+                    log.exception("action %s (%s) raised", row.id, row.kind)
+                attempts = row.attempts + 1
+                retry_after = e.retry_after if isinstance(e, PlatformError) else None
+                failed = retry_after is None and attempts >= MAX_ATTEMPTS
+                wait = (
+                    retry_after
+                    if retry_after is not None
+                    else min(2.0 ** (attempts - 1), MAX_BACKOFF)
+                )
+                with tx() as conn:
+                    conn.execute(
+                        update(t)
+                        .where(t.c.id == row.id)
+                        .values(
+                            attempts=attempts,
+                            error=str(e)[:2000],
+                            status="failed" if failed else "planned",
+                            not_before=None if failed else now + wait,
+                        )
+                    )
+                    if failed:
+                        add_human_task(
+                            conn,
+                            platform=row.platform,
+                            group_id=row.group_id,
+                            member_id=row.member_id,
+                            kind=row.kind,
+                            now=now,
+                            action_id=row.id,
+                            text=f"{SUGGESTIONS['failed'][1]} "
+                            + _task_text(row.kind, row.member_id, params, row.reason),
+                        )
+                if retry_after is not None:
+                    log.warning(
+                        "%s rate-limited us: %s s before the next call", platform.name, wait
+                    )
+                    break
+                continue
+            with tx() as conn:
+                conn.execute(
+                    update(t)
+                    .where(t.c.id == row.id)
+                    .values(status="done", done_at=now, attempts=row.attempts + 1, error=None)
+                )
+            done += 1
     return done
 
 

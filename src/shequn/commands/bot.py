@@ -29,6 +29,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shequn import secrets
 from shequn.botconfig import AccountConfig, BotConfig, ConfigError, load_config
 from shequn.events import Event
 from shequn.features import layers
@@ -139,9 +140,14 @@ async def run_bot(
 ) -> Pipeline:
     """Feed every adapter into one pipeline and tick it until ``stop`` is set."""
     stop = stop or asyncio.Event()
-    pipeline = Pipeline(store, moderate, config.settings_for, layer_of=layers.layer_lookup(store))
+    from shequn.groupsettings import live_settings  # the console's edits over the file
+
+    settings_for = live_settings(config, store)
+    pipeline = Pipeline(store, moderate, settings_for, layer_of=layers.layer_lookup(store))
     for adapter in adapters:
         pipeline.attach(adapter)
+        if getattr(adapter, "store", False) is None:  # an adapter that syncs into the archive
+            adapter.store = store  # type: ignore[attr-defined]
         for name, job in getattr(adapter, "tick_jobs", ()):  # an adapter's own upkeep
             pipeline.register_tick(name, job)
     await pipeline.resume()  # whatever a previous run decided but did not do
@@ -206,6 +212,14 @@ def register(app: typer.Typer, moderator: Callable[[], Moderate] = _real_moderat
         worker_id: Annotated[
             str | None, typer.Option("--worker-id", help="default: host:pid")
         ] = None,
+        secrets_file: Annotated[
+            Path | None,
+            typer.Option(
+                "--secrets",
+                envvar=secrets.ENV_VAR,
+                help="KEY=value file (chmod 600); the environment wins over it",
+            ),
+        ] = None,
     ) -> None:
         from shequn.cli import _open, console
         from shequn.workers import Leases, Receiver, Worker, WorkerPipeline
@@ -214,11 +228,12 @@ def register(app: typer.Typer, moderator: Callable[[], Moderate] = _real_moderat
             console.print("[red]--receiver-only and --worker exclude each other[/red]")
             raise typer.Exit(2)
         try:
+            secrets.apply(secrets_file)
             cfg = load_config(config)
             adapters = [build_adapter(a) for a in cfg.accounts.values()]
             moderate = moderator() if not receiver_only else None
-        except (ConfigError, AdapterUnavailable, OSError) as e:
-            console.print(f"[red]{e}[/red]")
+        except (ConfigError, AdapterUnavailable, OSError, secrets.SecretsError) as e:
+            console.print(f"[red]{secrets.redact(str(e))}[/red]")
             raise typer.Exit(2) from None
         if not adapters:
             console.print("[red]accounts: no account configured[/red]")
@@ -229,6 +244,7 @@ def register(app: typer.Typer, moderator: Callable[[], Moderate] = _real_moderat
             console.print("[red]--receiver-only / --worker need a PostgreSQL database[/red]")
             raise typer.Exit(2)
         logging.basicConfig(level=logging.INFO)
+        secrets.install_log_redaction()
         try:
             if receiver_only:
                 _until_signalled(lambda stop: Receiver(store).run(adapters, stop))
@@ -236,7 +252,9 @@ def register(app: typer.Typer, moderator: Callable[[], Moderate] = _real_moderat
                 assert moderate is not None
                 wid = worker_id or f"{socket.gethostname()}:{os.getpid()}"
                 # Adapters are not started here: the worker only makes outbound calls.
-                pipe = WorkerPipeline(store, moderate, cfg.settings_for, db_patience=10.0)
+                from shequn.groupsettings import live_settings
+
+                pipe = WorkerPipeline(store, moderate, live_settings(cfg, store), db_patience=10.0)
                 w = Worker(
                     store,
                     pipe,

@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import aiohttp
-from nio import AsyncClient, AsyncClientConfig, ErrorResponse, SyncResponse
+from nio import AsyncClient, AsyncClientConfig, ErrorResponse, MessageDirection, SyncResponse
 
 from shequn.events import (
     Event,
@@ -320,6 +320,12 @@ class _Names(Mapping[str, str]):
         return len(self._users)
 
 
+#: Events per room in one sync (Synapse's default is 10) and per back-fill page.
+_TIMELINE_LIMIT = 100
+#: A gap longer than this many pages is logged and its oldest events skipped.
+_BACKFILL_PAGES = 50
+
+
 class MatrixAdapter:
     """A Matrix bot account: the :class:`~shequn.platforms.port.Adapter` for Matrix.
 
@@ -330,10 +336,15 @@ class MatrixAdapter:
     events per room — are delivered). A handler that raises ends :meth:`start` with
     that error and :attr:`since` still before the batch, so a restart delivers it again
     (the engine dedupes by event id). Rooms joined later are delivered from the bot's
-    own join on, never their older history.
+    own join on, never their older history. A sync whose timeline is ``limited`` (more
+    happened than one timeline holds, e.g. while the handler waited out a database
+    outage) is back-filled from the room's history down to the previous sync, so no
+    event is skipped.
     """
 
     name = PLATFORM
+    #: events per room in one sync and per back-fill page
+    timeline_limit = _TIMELINE_LIMIT
     #: seconds between two calls (homeservers rate-limit clients; Synapse defaults allow bursts, not floods)
     min_call_interval = 0.05
     capabilities = frozenset(
@@ -444,7 +455,12 @@ class MatrixAdapter:
         delay = 1.0
         while not self._stop.is_set():
             request = asyncio.ensure_future(
-                self._client.sync(timeout=timeout, since=self.since, full_state=full_state)
+                self._client.sync(
+                    timeout=timeout,
+                    since=self.since,
+                    full_state=full_state,
+                    sync_filter={"room": {"timeline": {"limit": self.timeline_limit}}},
+                )
             )
             stopped = asyncio.ensure_future(self._stop.wait())
             await asyncio.wait({request, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -480,6 +496,12 @@ class MatrixAdapter:
             room = self._client.rooms.get(room_id)
             names = _Names(room)
             raws = [e.source for e in info.timeline.events]
+            if info.timeline.limited and room_id in self._rooms and not skip_history:
+                # More happened since the last sync than one timeline holds (the bot
+                # was held up, e.g. by a database outage): fetch the gap back to it.
+                gap = await self._backfill(room_id, info.timeline.prev_batch, self.since)
+                seen = {r.get("event_id") for r in raws}
+                raws = [r for r in gap if r.get("event_id") not in seen] + raws
             self.learn_levels(room_id, [getattr(e, "source", None) for e in info.state] + raws)
             if room_id not in self._rooms:
                 self._rooms.add(room_id)
@@ -500,6 +522,31 @@ class MatrixAdapter:
         self._rooms.difference_update(left)
         for room_id in left:  # kicked, banned or gone: nothing to do there any more
             self.rights.learn(room_id, frozenset())
+
+    async def _backfill(self, room_id: str, start: str | None, until: str | None) -> list[dict]:
+        """The room's events from ``start`` back to the sync token ``until``, oldest first."""
+        got: list[dict] = []
+        token = start
+        for _ in range(_BACKFILL_PAGES):
+            if not token:
+                break
+            resp = await _call(
+                "messages",
+                self._client.room_messages(
+                    room_id, start=token, end=until, direction=MessageDirection.back,
+                    limit=self.timeline_limit,
+                ),
+            )  # fmt: skip
+            chunk = [e.source for e in resp.chunk if isinstance(getattr(e, "source", None), dict)]
+            got.extend(chunk)
+            if not chunk or not resp.end or resp.end == token:
+                break
+            token = resp.end
+        else:
+            log.warning("%s: more than %d events missed; the oldest are skipped", room_id,
+                        _BACKFILL_PAGES * self.timeline_limit)  # fmt: skip
+        got.reverse()
+        return got
 
     # ---- the Platform port
 

@@ -57,6 +57,8 @@ class Leases:
             connect_args={"application_name": app_name, "connect_timeout": 5},
         )
         self.held: dict[int, tuple[str, str]] = {}
+        #: lease key -> the fencing epoch this worker got when it took the lease.
+        self.epochs: dict[int, int] = {}
         self.leader = False
         self._conn: Connection | None = None
 
@@ -69,12 +71,16 @@ class Leases:
             conn.execute(text("SET tcp_keepalives_idle = 5"))
             conn.execute(text("SET tcp_keepalives_interval = 2"))
             conn.execute(text("SET tcp_keepalives_count = 3"))
+            # Taking a lease waits for a lost owner's call in flight (the fence); never
+            # forever: past this the worker treats the database as unavailable.
+            conn.execute(text("SET lock_timeout = '20s'"))
             self._conn = conn
         return self._conn
 
     def close(self) -> None:
         """End the session: every lease is given back at once."""
         self.held.clear()
+        self.epochs.clear()
         self.leader = False
         if self._conn is not None:
             try:
@@ -87,6 +93,7 @@ class Leases:
     def lost(self) -> None:
         """The session failed: its locks are gone with it; forget them and reconnect later."""
         self.held.clear()
+        self.epochs.clear()
         self.leader = False
         if self._conn is not None:
             try:
@@ -132,6 +139,7 @@ class Leases:
             self._unlock(given)
             for key in given:
                 del self.held[key]
+                self.epochs.pop(key, None)
         taken: list[int] = []
         if len(self.held) < quota:
             busy = {_signed(r.hi, r.lo) for r in conn.execute(_ADVISORY)}
@@ -153,12 +161,36 @@ class Leases:
         return taken, given
 
     def _note(self, keys: Iterable[int], now: float) -> None:
+        """Record the new owner and bump each group's fencing epoch (its token is ours).
+
+        The update waits while a previous owner that lost its lease session is still
+        carrying out a call of the group (it holds the row FOR SHARE until the call
+        is marked done); after it, that owner's fence refuses every further call.
+        """
         gl = schema.group_leases
-        self._session().execute(
+        rows = self._session().execute(
             update(gl)
             .where(gl.c.lease_key.in_(list(keys)))
-            .values(worker=self.worker_id, leased_at=now)
+            .values(worker=self.worker_id, leased_at=now, epoch=gl.c.epoch + 1)
+            .returning(gl.c.lease_key, gl.c.epoch)
         )
+        for key, epoch in rows:
+            self.epochs[int(key)] = int(epoch)
+
+    def fence(self, conn: Connection, platform: str, group_id: str) -> bool:
+        """In ``conn``'s transaction: is the group's epoch still ours? Locks it FOR SHARE.
+
+        While the transaction lasts no other worker can take the group over (its epoch
+        bump waits), so what this transaction does is done by the group's owner.
+        """
+        mine = self.epochs.get(lease_key(platform, group_id))
+        gl = schema.group_leases
+        current = conn.execute(
+            select(gl.c.epoch)
+            .where(gl.c.platform == platform, gl.c.group_id == group_id)
+            .with_for_update(read=True)
+        ).scalar_one_or_none()
+        return mine is not None and current == mine
 
     def check(self) -> None:
         """Raise when the session is gone (its leases are then no longer ours)."""

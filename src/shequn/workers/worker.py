@@ -32,7 +32,7 @@ from shequn.store import Store, schema
 from shequn.workers import inbox
 from shequn.workers.leases import Leases
 
-__all__ = ["MAX_ATTEMPTS", "Worker", "WorkerPipeline"]
+__all__ = ["MAX_ATTEMPTS", "LeaseLost", "Worker", "WorkerPipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -42,33 +42,50 @@ MAX_ATTEMPTS = 5
 INBOX_RETENTION = 86400.0
 
 
-class WorkerPipeline(Pipeline):
-    """The pipeline with two worker rules (hooks on private methods, see the docs).
+class LeaseLost(RuntimeError):
+    """The group's lease moved to another worker while this one was handling its event."""
 
-    - the event's inbox row is marked done in the transaction that claims the event;
-    - :meth:`resume` and :meth:`tick` carry out planned calls of *held* groups only:
-      another worker owns the rest and carries them out itself.
+
+class WorkerPipeline(Pipeline):
+    """The pipeline with the worker rules, through :class:`Pipeline`'s public hooks.
+
+    - :meth:`on_claim`: the event's inbox row is marked done in the transaction that
+      claims the event, after checking (FOR SHARE) that the group's lease epoch is
+      still this worker's; if not, :class:`LeaseLost` rolls the event back;
+    - :meth:`owned_groups`: :meth:`resume` and :meth:`tick` carry out planned calls of
+      *held* groups only: another worker owns the rest and carries them out itself;
+    - :attr:`fence`: every call is made in a transaction that checks the epoch the
+      same way and re-reads the row (still ``planned``), and is skipped otherwise.
+
+    Without ``leases`` (the tick pipeline, unit tests) it owns no group and fences
+    nothing.
     """
 
-    def __init__(self, *args: Any, **kw: Any) -> None:
+    def __init__(self, *args: Any, leases: Leases | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.held: Callable[[], Collection[tuple[str, str]]] = lambda: ()
+        self.leases = leases
+        if leases is not None:
+            self.fence = self._fence
 
-    def _claim(self, conn: Connection, platform: str, ev: Event, key: str, now: float) -> bool:
-        claimed = super()._claim(conn, platform, ev, key, now)
+    def on_claim(self, conn: Connection, platform: str, event: Event, key: str, now: float) -> None:
+        if self.leases is not None and not self.leases.fence(conn, platform, event.group_id):
+            raise LeaseLost(f"{platform} group {event.group_id} is no longer leased here")
         inbox.mark_done(conn, platform, key, now)
-        return claimed
 
-    async def _carry_out(self, platform: Platform, now: float, ids: list[int] | None) -> int:
-        if ids is None:
-            held = {g for p, g in self.held() if p == platform.name}
-            t = schema.bot_actions
-            q = select(t.c.id, t.c.group_id).where(
-                t.c.platform == platform.name, t.c.status == "planned"
-            )
-            with self.store.engine.connect() as conn:
-                ids = [r.id for r in conn.execute(q) if r.group_id in held]
-        return await super()._carry_out(platform, now, ids)
+    def owned_groups(self, platform: str) -> Collection[str] | None:
+        if self.leases is None:
+            return ()
+        return {g for p, g in self.leases.held.values() if p == platform}
+
+    def _fence(self, conn: Connection, row: Any) -> bool:
+        assert self.leases is not None
+        if not self.leases.fence(conn, row.platform, row.group_id):
+            return False
+        t = schema.bot_actions
+        status = conn.execute(
+            select(t.c.status).where(t.c.id == row.id).with_for_update()
+        ).scalar_one_or_none()
+        return status == "planned"  # a previous owner may have carried it out meanwhile
 
 
 class Worker:
@@ -116,7 +133,9 @@ class Worker:
             db_patience=pipeline.db_patience,
         )
         self._ticker._tick_jobs = pipeline._tick_jobs  # plugins' jobs too
-        pipeline.held = lambda: self.leases.held.values()
+        if pipeline.leases is None:
+            pipeline.leases = leases
+            pipeline.fence = pipeline._fence
         for p in self.platforms.values():
             pipeline.attach(p)
             self._ticker.attach(p)
@@ -205,6 +224,14 @@ class Worker:
             await self.pipeline.handle(event, platform)
         except DB_UNAVAILABLE:
             raise
+        except LeaseLost as exc:
+            # Another worker took the group: this lease session died unnoticed, so
+            # none of its leases is ours any more. Start over; the row is still
+            # pending and its new owner processes it.
+            log.warning("inbox row %s: %s; leases dropped", row.id, exc)
+            self.leases.lost()
+            self._next_rebalance = 0.0
+            return False
         except Exception as exc:
             log.exception("inbox row %s (%s) failed", row.id, row.event_key)
             error = f"{type(exc).__name__}: {exc}"

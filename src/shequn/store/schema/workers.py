@@ -1,4 +1,4 @@
-"""Bot workers (migration 0010): the inbox receivers fill and the groups workers lease.
+"""Bot workers (migrations 0010, 0018): the inbox receivers fill and the groups workers lease.
 
 Only used when several worker processes share a PostgreSQL archive; the single-process
 bot on SQLite never touches these tables.
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from shequn.store.schema.base import metadata
@@ -58,4 +59,8 @@ group_leases = Table(
     Column("first_seen", Float, nullable=False),
     Column("worker", String(64), nullable=True),
     Column("leased_at", Float, nullable=True),
+    # The fencing token (migration 0018): +1 each time a worker takes the lease. A
+    # worker carries out a group's calls only while this is still the epoch it got,
+    # checked FOR SHARE in the transaction that marks the call done.
+    Column("epoch", BigInteger, nullable=False, default=0, server_default=text("0")),
 )
