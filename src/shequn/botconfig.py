@@ -24,7 +24,7 @@ import msgspec
 
 from shequn import secrets
 from shequn.features.activities import ActivitySettings
-from shequn.features.checkin.settings import CheckinSettings, Tier
+from shequn.features.checkin.settings import CheckinSettings
 from shequn.features.content import ContentSettings
 from shequn.features.faq.settings import FaqSettings
 from shequn.features.gate import MODES, GateSettings, QuizQuestion
@@ -206,59 +206,10 @@ def _gate(key: str, raw: Any, base: GateSettings) -> GateSettings:
         raise ConfigError(key, str(e)) from None
 
 
-def _tiers(key: str, value: Any) -> tuple[Tier, ...]:
-    """``[{ days = 7, bonus = 50, title = "坚持一周" }, ...]``."""
-    _typed(key, value, list, "a list of {days, bonus, title} tables")
-    out = []
-    for i, t in enumerate(value):
-        k = f"{key}[{i}]"
-        _typed(k, t, dict, "a table")
-        if set(t) != {"days", "bonus", "title"}:
-            raise ConfigError(k, "needs exactly the keys days, bonus and title")
-        days = _typed(f"{k}.days", t["days"], int, "an integer")
-        if days <= 0:
-            raise ConfigError(f"{k}.days", "must be positive")
-        bonus = _typed(f"{k}.bonus", t["bonus"], int, "an integer")
-        out.append(Tier(days, bonus, _typed(f"{k}.title", t["title"], str, "a string")))
-    return tuple(out)
-
-
-def _checkin(key: str, raw: Any, base: CheckinSettings) -> CheckinSettings:
-    _typed(key, raw, dict, "a table")
-    changes: dict[str, Any] = {}
-    for name, value in raw.items():
-        k = f"{key}.{name}"
-        if name == "enabled":
-            changes[name] = _typed(k, value, bool, "true or false")
-        elif name == "timezone":
-            changes[name] = _typed(k, value, str, "a string")
-            try:
-                CheckinSettings(timezone=value)
-            except ValueError as e:
-                raise ConfigError(k, str(e)) from None
-        elif name in ("keywords", "makeup_keywords", "top_keywords"):
-            changes[name] = _str_list(k, value)
-        elif name == "remind_hour":
-            changes[name] = _typed(k, value, int, "an integer")
-            if not -1 <= value <= 23:
-                raise ConfigError(k, "must be between 0 and 23, or -1 for off")
-        elif name in ("points", "makeup_cost", "makeup_per_month", "daily_cap"):
-            changes[name] = _typed(k, value, int, "an integer")
-            if value < 0:
-                raise ConfigError(k, "must not be negative")
-        elif name == "tiers":
-            changes[name] = _tiers(k, value)
-        else:
-            raise ConfigError(k, "unknown key")
-    try:
-        return dataclasses.replace(base, **changes)
-    except ValueError as e:
-        raise ConfigError(key, str(e)) from None
-
-
 #: Feature settings read generically by :func:`_feature` (dataclasses with typed fields).
-_FEATURES = ("activities", "faq", "layers", "content", "invites")
+_FEATURES = ("checkin", "activities", "faq", "layers", "content", "invites")
 _MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
+_FIELD_MSG = re.compile(r"^([a-z_]+): (.+)$", re.S)
 
 
 def _known_keys(key: str, raw: dict[str, Any], cls: type) -> None:
@@ -303,9 +254,13 @@ def _feature(key: str, raw: Any, base: Any) -> Any:
     except msgspec.ValidationError as e:
         msg = str(e)
         m = _MSGSPEC_PATH.search(msg)
-        if m is None:
-            raise ConfigError(key, msg) from None
-        raise ConfigError(key + m.group(1), msg[: m.start()]) from None
+        if m is not None:
+            key, msg = key + m.group(1), msg[: m.start()]
+        # a ``__post_init__`` check names its field as "field: what is wrong"
+        field_msg = _FIELD_MSG.match(msg)
+        if field_msg is not None:
+            key, msg = f"{key}.{field_msg.group(1)}", field_msg.group(2)
+        raise ConfigError(key, msg) from None
 
 
 def _group(key: str, raw: Any) -> tuple[tuple[str, str], GroupSettings]:
@@ -355,8 +310,6 @@ def _overrides(key: str, raw: dict[str, Any], base: GroupSettings) -> GroupSetti
             changes[name] = _str_list(k, value)
         elif name == "gate":
             changes[name] = _gate(k, value, base.gate)
-        elif name == "checkin":
-            changes[name] = _checkin(k, value, base.checkin)
         elif name in _FEATURES:
             changes[name] = _feature(k, value, getattr(base, name))
         else:

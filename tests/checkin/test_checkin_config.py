@@ -58,3 +58,32 @@ def test_errors_name_the_key(checkin: Any, key: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(group(checkin))
     assert err.value.key == key
+
+
+@pytest.mark.parametrize(
+    ("checkin", "key"),
+    [
+        ({"rewards": [{"name": "", "cost": 10}]}, "groups[0].checkin.rewards"),
+        ({"rewards": [{"name": "帆布袋", "cost": "10"}]}, "groups[0].checkin.rewards[0].cost"),
+        ({"weekly_hour": 24}, "groups[0].checkin.weekly_hour"),
+        ({"helpful_points": -1}, "groups[0].checkin.helpful_points"),
+        ({"thanks_words": "谢谢"}, "groups[0].checkin.thanks_words"),
+    ],
+)  # fmt: skip
+def test_points_and_rewards_settings_name_the_key(checkin: Any, key: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config({"groups": [{"platform": "qq", "id": "1", "checkin": checkin}]}, env={})
+    assert err.value.key == key
+
+
+def test_a_reward_catalogue_is_read_from_the_file() -> None:
+    cfg = parse_config(
+        {"groups": [{"platform": "qq", "id": "1", "checkin": {
+            "rewards": [{"name": "帆布袋", "cost": 300, "stock": 20}, {"name": "贴纸", "cost": 50}],
+            "weekly_bonus": [30, 20],
+        }}]},
+        env={},
+    )  # fmt: skip
+    s = cfg.settings_for("qq", "1").checkin
+    assert [(r.name, r.cost, r.stock) for r in s.rewards] == [("帆布袋", 300, 20), ("贴纸", 50, -1)]
+    assert s.weekly_bonus == (30, 20)

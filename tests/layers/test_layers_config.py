@@ -49,7 +49,7 @@ def test_the_example_file_documents_layers() -> None:
         ({"enabled": 1}, "groups[0].layers.enabled"),
         ({"level_keywords": ["/level", 3]}, "groups[0].layers.level_keywords[1]"),
         ({"titles": {"boss": "【老板】"}}, "groups[0].layers.titles.boss"),
-        ({"titles": {"active": "  "}}, "groups[0].layers.titles"),
+        ({"titles": {"active": "  "}}, "groups[0].layers.titles.active"),
         (
             {"titles": {"active": "【一二三四五六七八九十一二三四五六七】"}},
             "groups[0].layers.titles.active",

@@ -8,6 +8,12 @@ the new line. A member already in the list is refused, replaced or let in again 
 ``chains.duplicates``. Editing a message edits its entry (an edit that no longer adds
 anything withdraws it). ``结束接龙``/``/endchain`` (starter or staff) or the deadline
 closes the chain.
+
+A kind word after the command picks the chain's kind: ``#接龙 故事 标题`` (``story``)
+is a story chain, where members add sentences and may come back, but not twice in a
+row; ``#接龙 红包 标题`` (``redpacket``) is a red-packet chain, where each entry must
+name an amount (``接龙 8.88``) and the list shows the running total. Plain chains are
+sign-up chains.
 """
 
 from __future__ import annotations
@@ -32,19 +38,23 @@ from shequn.features.activities.common import (
     say,
     take_flags,
 )
+from shequn.features.checkin.behaviours import credit
 from shequn.platforms.port import Platform
 from shequn.store import schema
 
 if TYPE_CHECKING:
     from shequn.pipeline import Context
 
-__all__ = ["diff_new_lines", "handle", "numbered_lines", "tick"]
+__all__ = ["amount_of", "diff_new_lines", "handle", "numbered_lines", "tick"]
 
 START = ("#接龙", "#chain", "/chain")
 CLOSE = ("结束接龙", "/endchain")
 _APPEND = re.compile(r"^(?:接龙|/add)(?:[\s+＋:：]+(?P<text>.*))?$", re.S | re.I)
 _PLUS_ONE = re.compile(r"^[+＋]\s*1$")
 _NUMBERED = re.compile(r"^\s*(\d{1,3})\s*[.．、)）]\s*(\S.*?)\s*$")
+_KINDS = {"故事": "story", "story": "story", "红包": "redpacket", "redpacket": "redpacket",
+          "报名": "signup", "signup": "signup"}  # fmt: skip
+_AMOUNT = re.compile(r"(?<![\d.])(\d{1,6}(?:\.\d{1,2})?)(?![\d.])")
 
 _TEXT = {
     "zh": {
@@ -55,6 +65,12 @@ _TEXT = {
         "full": "@{name} 接龙已满（{n} 人）。",
         "staff": "只有管理员可以发起接龙。",
         "not_yours": "@{name} 只有发起人或管理员可以结束接龙。",
+        "story": "（故事接龙）",
+        "redpacket": "（红包接龙）",
+        "signup": "",
+        "total": "\n合计：{total} 元（{n} 个红包）",
+        "turn": "@{name} 故事接龙不能连着写两段，等别人接一段吧。",
+        "amount": "@{name} 红包接龙请写上金额，如：接龙 8.88",
     },
     "en": {
         "list": "#chain {title}\n{lines}",
@@ -64,6 +80,12 @@ _TEXT = {
         "full": "@{name} the chain is full ({n} entries).",
         "staff": "Only admins may start a chain.",
         "not_yours": "@{name} only the starter or an admin may close the chain.",
+        "story": " (story)",
+        "redpacket": " (red packets)",
+        "signup": "",
+        "total": "\nTotal: {total} ({n} red packets)",
+        "turn": "@{name} a story chain takes turns: let someone else add the next part.",
+        "amount": "@{name} a red-packet chain needs the amount, e.g. “/add 8.88”.",
     },
 }
 
@@ -101,7 +123,10 @@ async def handle(ctx: Context, ev: MessagePosted) -> bool:
         return True
     first, _, body = text.partition("\n")
     if (rest := after_command(first, START)) is not None:
+        kind, rest = _kind_of(rest)
         flags, title = take_flags(rest)
+        if kind == "signup":
+            kind, title = _kind_of(title)
         body_lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
         if not title and body_lines and not _NUMBERED.match(body_lines[0]):
             title = body_lines[0]
@@ -111,7 +136,8 @@ async def handle(ctx: Context, ev: MessagePosted) -> bool:
                 return _repost(ctx, ev, chain, body, header=True)
             _post_list(ctx, chain, "chain.list")
             return True
-        _start(ctx, ev, title, flags.get("minutes", s.default_minutes), numbered_lines(body))
+        minutes = flags.get("minutes", s.default_minutes)
+        _start(ctx, ev, title, minutes, numbered_lines(body), kind)
         return True
     if is_command(text, CLOSE):
         chain = _open_chain(conn, pf, g, "")
@@ -138,6 +164,19 @@ async def handle(ctx: Context, ev: MessagePosted) -> bool:
     return False
 
 
+def _kind_of(text: str) -> tuple[str, str]:
+    """The chain kind a leading word names (``signup`` if none), and the rest."""
+    head, _, rest = text.strip().partition(" ")
+    kind = _KINDS.get(head.casefold())
+    return (kind, rest.strip()) if kind else ("signup", text.strip())
+
+
+def amount_of(text: str) -> float | None:
+    """The amount a red-packet entry names (``8.88``, ``¥5``, ``20元``), if any."""
+    m = _AMOUNT.search(text)
+    return float(m.group(1)) if m else None
+
+
 def _open_chain(conn: Connection, platform: str, group: str, title: str) -> Row[Any] | None:
     """The open chain with this title, else the latest open one."""
     c = schema.chains
@@ -158,14 +197,20 @@ def _entries(conn: Connection, chain_id: int) -> list[Row[Any]]:
 def _list_text(conn: Connection, chain: Row[Any], lang: str, key: str = "list") -> str:
     entries = _entries(conn, chain.id)
     lines = "\n".join(f"{i}. {e.text}" for i, e in enumerate(entries, 1)) or _TEXT[lang]["empty"]
-    return say(_TEXT, lang, key, title=chain.title, lines=lines, n=len(entries))
+    if chain.kind == "redpacket" and entries:
+        total = sum(amount_of(e.text) or 0.0 for e in entries)
+        lines += say(_TEXT, lang, "total", total=f"{total:.2f}", n=len(entries))
+    title = chain.title + _TEXT[lang].get(chain.kind, "")
+    return say(_TEXT, lang, key, title=title, lines=lines, n=len(entries))
 
 
 def _post_list(ctx: Context, chain: Row[Any], reason: str) -> None:
     announce(ctx, _list_text(ctx.conn, chain, ctx.settings.language), reason)
 
 
-def _start(ctx: Context, ev: MessagePosted, title: str, minutes: int, first: list[str]) -> None:
+def _start(
+    ctx: Context, ev: MessagePosted, title: str, minutes: int, first: list[str], kind: str
+) -> None:
     assert ev.sender is not None
     s = ctx.settings.activities.chains
     if not s.anyone_may_start and not is_operator(ctx, ev.sender):
@@ -182,6 +227,7 @@ def _start(ctx: Context, ev: MessagePosted, title: str, minutes: int, first: lis
             created_at=ev.ts,
             deadline=ev.ts + minutes * 60 if minutes > 0 else None,
             status="open",
+            kind=kind,
         )
     ).inserted_primary_key[0]  # type: ignore[index]
     # The starter's own template lines ("1. 张三") are the first entries; only the first
@@ -228,6 +274,15 @@ def _append(ctx: Context, ev: MessagePosted, chain: Row[Any], text: str) -> bool
     e = schema.chain_entries
     entries = _entries(ctx.conn, chain.id)
     mine = [(i, row) for i, row in enumerate(entries, 1) if row.member_id == ev.sender.platform_id]
+    if chain.kind == "redpacket" and amount_of(text) is None:
+        reply(ctx, ev, say(_TEXT, lang, "amount", name=name), "chain.refused")
+        return True
+    if chain.kind == "story":
+        # A story is written in turns: coming back is the point, twice in a row is not.
+        if entries and entries[-1].member_id == ev.sender.platform_id:
+            reply(ctx, ev, say(_TEXT, lang, "turn", name=name), "chain.refused")
+            return True
+        mine = []
     if mine and s.duplicates == "refuse":
         reply(ctx, ev, say(_TEXT, lang, "dup", name=name, pos=mine[0][0]), "chain.duplicate")
         return True
@@ -242,6 +297,7 @@ def _append(ctx: Context, ev: MessagePosted, chain: Row[Any], text: str) -> bool
         return True
     else:
         _insert(ctx.conn, chain.id, ev, text, ev.message_id)
+        credit(ctx, ev.sender.platform_id, "chain", f"chain:{chain.id}", ev.ts)
     _post_list(ctx, chain, "chain.list")
     return True
 

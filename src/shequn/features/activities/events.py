@@ -34,6 +34,7 @@ from shequn.features.activities.common import (
     show_time,
     split_fields,
 )
+from shequn.features.checkin.behaviours import credit
 from shequn.platforms.port import Platform
 from shequn.store import schema
 
@@ -317,6 +318,7 @@ def _attend(ctx: Context, ev: MessagePosted, event: Row[Any]) -> None:
         reply(ctx, ev, t["not_in"].format(name=name), "event.not_in")
         return
     ctx.conn.execute(update(su).where(mine, su.c.attended_at.is_(None)).values(attended_at=ev.ts))
+    credit(ctx, ev.sender.platform_id, "attend", f"event:{event.id}", ev.ts)
     reply(ctx, ev, t["attended"].format(name=name, title=event.title), "event.attended")
 
 

@@ -38,6 +38,7 @@ from shequn.features.activities.common import (
     split_fields,
     take_flags,
 )
+from shequn.features.checkin.behaviours import credit
 from shequn.platforms.port import Platform
 from shequn.store import schema
 
@@ -262,6 +263,8 @@ def _vote(ctx: Context, ev: MessagePosted, poll: Row[Any], what: str) -> bool:
         ctx.conn.execute(
             v.insert().values(poll_id=poll.id, voter=voter, name=shown, option=i, ts=ev.ts)
         )
+    if not before:
+        credit(ctx, ev.sender.platform_id, "vote", f"poll:{poll.id}", ev.ts)
     key = ("changed" if before else "voted") + ("_anon" if poll.anonymous else "")
     choice = "、".join(options[i] for i in picked)
     if ctx.settings.activities.polls.confirm_votes:

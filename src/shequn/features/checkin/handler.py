@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
-from shequn.events import MessagePosted
+from shequn.events import MessagePosted, ReactionAdded
+from shequn.features.checkin import rewards
+from shequn.features.checkin.awards import me_text
+from shequn.features.checkin.behaviours import thanked
 from shequn.features.checkin.points import award, points_balance, spend
 from shequn.features.checkin.settings import CheckinSettings
 from shequn.store import schema
@@ -93,8 +96,15 @@ def _matches(text: str, words: tuple[str, ...]) -> bool:
 
 
 async def handle(ctx: Context) -> bool:
-    """Answer check-in, make-up and leaderboard commands; other messages pass through."""
+    """Answer check-in, make-up, leaderboard, points and redemption commands.
+
+    Other messages pass through; a reply that thanks an answer (or a 👍 on it) earns
+    its author ``helpful`` points on the way.
+    """
     ev, s = ctx.event, ctx.settings.checkin
+    if s.enabled and isinstance(ev, ReactionAdded):
+        thanked(ctx)
+        return False
     if not s.enabled or not isinstance(ev, MessagePosted) or ev.sender is None:
         return False
     if ev.sender.is_bot or not ev.text:
@@ -105,7 +115,10 @@ async def handle(ctx: Context) -> bool:
         _make_up(ctx, ev, s)
     elif _matches(ev.text, s.top_keywords):
         _leaderboard(ctx, ev, s)
-    else:
+    elif _matches(ev.text, s.me_keywords):
+        _me(ctx, ev, s)
+    elif not rewards.command(ctx, ev, s):
+        thanked(ctx)
         return False
     return True  # a command is answered here: it is not a question for the watch
 
@@ -246,6 +259,18 @@ def _make_up(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
         streak=streak,
         points=points,
     )
+
+
+def _me(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
+    assert ev.sender is not None
+    conn, pf, g, mid = ctx.conn, ctx.platform.name, ev.group_id, ev.sender.platform_id
+    today = local_day(ev.ts, s.timezone)
+    streak, total = streak_and_total(conn, pf, g, mid, today)
+    if not streak:  # not checked in yet today: the streak still runs to yesterday
+        streak = streak_and_total(conn, pf, g, mid, today - timedelta(days=1))[0]
+    name = ev.sender.name or mid
+    text = me_text(conn, pf, g, mid, name, s, ctx.settings.language, today, streak, total)
+    ctx.plan("send", params={"text": text}, member_id=mid, reason="checkin.me")
 
 
 def _leaderboard(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:

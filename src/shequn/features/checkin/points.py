@@ -31,6 +31,7 @@ def award(
     day: str,
     ts: float,
     cap: int,
+    ref: str | None = None,
 ) -> int:
     """Credit up to ``points`` for ``reason``, keeping the day's total for it within ``cap``.
 
@@ -49,7 +50,7 @@ def award(
     ).scalar_one()
     grant = max(0, min(points, cap - int(earned)))
     if grant:
-        _entry(conn, platform, group, member, grant, reason, day, ts)
+        _entry(conn, platform, group, member, grant, reason, day, ts, ref)
     return grant
 
 
@@ -63,11 +64,12 @@ def spend(
     reason: str,
     day: str,
     ts: float,
+    ref: str | None = None,
 ) -> bool:
     """Debit ``points`` if the balance covers them; ``False`` (nothing written) if not."""
     if points_balance(conn, platform, group, member) < points:
         return False
-    _entry(conn, platform, group, member, -points, reason, day, ts)
+    _entry(conn, platform, group, member, -points, reason, day, ts, ref)
     return True
 
 
@@ -80,6 +82,7 @@ def _entry(
     reason: str,
     day: str,
     ts: float,
+    ref: str | None = None,
 ) -> None:
     conn.execute(
         schema.points_ledger.insert().values(
@@ -90,5 +93,6 @@ def _entry(
             reason=reason,
             day=day,
             ts=ts,
+            ref=ref,
         )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["CheckinSettings", "Tier"]
+__all__ = ["CheckinSettings", "Reward", "Tier"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +15,19 @@ class Tier:
     days: int
     bonus: int
     title: str
+
+    def __post_init__(self) -> None:
+        if self.days <= 0:
+            raise ValueError("days: must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class Reward:
+    """Something the operator offers for points (兑换); an operator hands it out."""
+
+    name: str
+    cost: int
+    stock: int = -1  # how many may be redeemed in all (cancelled ones return); -1: no limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,17 +47,42 @@ class CheckinSettings:
     makeup_per_month: int = 2
     daily_cap: int = 500  # most points one member earns per reason per day
     remind_hour: int = 20  # local hour after which streaks >= 3 are reminded; -1: off
+    # Points for other behaviours (0: none), each once per thing and at most
+    # ``behaviour_cap`` per behaviour per member per day (against farming).
+    helpful_points: int = 5  # to the author of a message thanked in a reply or with 👍
+    vote_points: int = 2  # a member's first vote in a poll
+    chain_points: int = 2  # a member's first entry in a chain (接龙)
+    attend_points: int = 20  # attendance checked in at an event
+    behaviour_cap: int = 20
+    thanks_words: tuple[str, ...] = ("谢谢", "感谢", "多谢", "thanks", "thank you", "thx")
+    me_keywords: tuple[str, ...] = ("我的积分", "/me", "/points")
+    redeem_keywords: tuple[str, ...] = ("兑换", "/redeem")  # alone: the catalogue
+    rewards: tuple[Reward, ...] = ()  # the operator's catalogue
+    weekly_top: int = 10  # the last week's top N announced and recorded on Mondays; 0: off
+    weekly_bonus: tuple[int, ...] = (50, 30, 20)  # extra points for places 1, 2, 3, ...
+    weekly_hour: int = 9  # local hour on Monday after which last week is announced
 
     def __post_init__(self) -> None:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {self.timezone!r}") from None
-        for name in ("points", "makeup_cost", "makeup_per_month", "daily_cap"):
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
+        for name in ("points", "makeup_cost", "makeup_per_month", "daily_cap", "helpful_points",
+                     "vote_points", "chain_points", "attend_points", "behaviour_cap",
+                     "weekly_top"):  # fmt: skip
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
+                raise ValueError(f"{name}: must not be negative")
         if not -1 <= self.remind_hour <= 23:
-            raise ValueError("remind_hour must be between 0 and 23, or -1 for off")
+            raise ValueError("remind_hour: must be between 0 and 23, or -1 for off")
+        if not 0 <= self.weekly_hour <= 23:
+            raise ValueError("weekly_hour: must be between 0 and 23")
+        if any(b < 0 for b in self.weekly_bonus):
+            raise ValueError("weekly_bonus: must not be negative")
+        names = [r.name.casefold() for r in self.rewards]
+        if any(not n.strip() for n in names) or len(set(names)) != len(names):
+            raise ValueError("rewards: names must be non-empty and distinct")
+        if any(r.cost <= 0 or r.stock < -1 for r in self.rewards):
+            raise ValueError("rewards: a reward costs at least 1 point; stock is -1 or more")
         days = [t.days for t in self.tiers]
-        if any(d <= 0 for d in days) or len(set(days)) != len(days):
-            raise ValueError("tier days must be positive and distinct")
+        if len(set(days)) != len(days):
+            raise ValueError("tier days must be distinct")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from shequn.store.schema.base import metadata
@@ -82,6 +83,8 @@ chains = Table(
     Column("deadline", Float, nullable=True),
     Column("status", String(16), nullable=False),  # open | closed
     Column("closed_at", Float, nullable=True),
+    # signup | story | redpacket (migration 0019): how entries are checked and listed.
+    Column("kind", String(16), nullable=False, default="signup", server_default=text("'signup'")),
     UniqueConstraint("platform", "group_id", "message_id"),
 )
 

@@ -1,4 +1,4 @@
-"""Check-ins and the points ledger (migration 0003)."""
+"""Check-ins and the points ledger (migration 0003); redemptions and awards (0019)."""
 
 from __future__ import annotations
 
@@ -44,5 +44,46 @@ points_ledger = Table(
     Column("reason", String(64), nullable=False),  # checkin | checkin.tier.7 | makeup ...
     Column("day", String(10), nullable=False),
     Column("ts", Float, nullable=False),
+    # What earned it (``poll:3``, ``msg:<id>``, migration 0019): one award per thing.
+    Column("ref", String(255), nullable=True),
     Index(None, "platform", "group_id", "member_id"),
+)
+
+point_redemptions = Table(
+    "point_redemptions",
+    metadata,
+    # A reward a member bought with points (兑换, migration 0019): the points are
+    # debited in the same transaction; an operator hands the reward out (``fulfilled``)
+    # or refunds it (``cancelled``). One per message, so a replay never buys twice.
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("group_id", String(255), nullable=False),
+    Column("member_id", String(255), nullable=False),
+    Column("name", String(255), nullable=False, default=""),
+    Column("reward", String(64), nullable=False),
+    Column("cost", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | fulfilled | cancelled
+    Column("message_id", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("handled_at", Float, nullable=True),
+    Column("handled_by", String(255), nullable=True),
+    UniqueConstraint("platform", "group_id", "message_id"),
+)
+
+point_awards = Table(
+    "point_awards",
+    metadata,
+    # The top 10 of a period (荣誉驱动, migration 0019): ``period`` is an ISO week
+    # (``2026-W39``); a row per member placed, written once when the week is announced.
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("group_id", String(255), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("member_id", String(255), nullable=False),
+    Column("name", String(255), nullable=False, default=""),
+    Column("points", Integer, nullable=False),  # earned in the period
+    Column("bonus", Integer, nullable=False, default=0),
+    Column("ts", Float, nullable=False),
+    UniqueConstraint("platform", "group_id", "period", "member_id"),
 )
