@@ -131,7 +131,7 @@ def test_the_console_shows_the_groups_set() -> None:
     # no live bot: what the adapter declares for that platform name, or unknown
     offline = groupview.capabilities({}, ("telegram", "-100123"))
     assert offline.source == "declared"
-    assert {line.capability for line in offline.lines if not line.can} == {"set_card"}
+    assert {line.capability for line in offline.lines if not line.can} == {"role", "set_card"}
     nothing = groupview.capabilities({}, ("irc", "#shequn"))
     assert nothing.source == "unknown" and all(line.can is None for line in nothing.lines)
     assert "unknown" in _render(nothing, "en")

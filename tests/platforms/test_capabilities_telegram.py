@@ -116,7 +116,7 @@ async def poll(adapter: TelegramAdapter, fake: BotApi, updates: list[dict[str, A
 
 
 def test_rights_of_the_chat_member_shapes() -> None:
-    assert rights_of(ADMIN) == frozenset(Capability) - {Capability.SET_CARD}
+    assert rights_of(ADMIN) == frozenset(Capability) - {Capability.SET_CARD, Capability.ROLE}
     assert rights_of(MEMBER) == {Capability.SEND, Capability.REPLY, Capability.FETCH_MEDIA}
     no_delete = {**ADMIN, "can_delete_messages": False, "can_invite_users": False}
     assert Capability.DELETE not in rights_of(no_delete)

@@ -108,7 +108,7 @@ def test_adapter_fits_the_port() -> None:
     adapter = TelegramAdapter(TOKEN)
     assert isinstance(adapter, Adapter)
     assert Capability.SET_CARD not in adapter.capabilities
-    assert adapter.capabilities == frozenset(Capability) - {Capability.SET_CARD}
+    assert adapter.capabilities == frozenset(Capability) - {Capability.SET_CARD, Capability.ROLE}
 
 
 # -- the Bot API on loopback -------------------------------------------------------------

@@ -300,3 +300,35 @@ async def test_the_adapter_routes_its_qr_code_and_submits_mass_sends(
          {"chat_type": "group", "sender": "sam", "chat_id_list": [OTHER],
           "text": {"content": "周五直播"}}),
     ]  # fmt: skip
+
+
+def test_a_console_mass_message_to_wecom_groups_becomes_owner_confirmed_tasks(
+    store: Store,
+) -> None:
+    """群发 from the content feature: on WeCom each group gets an ``add_msg_template``
+    task for its owner (one a day per group), never an outbox send the API cannot do."""
+    from shequn.botconfig import GroupSettings
+    from shequn.features.content import create_mass, report
+    from shequn.features.content.mass import release_mass
+
+    now = LATE_EVENING
+    _groups(store, now)
+    adapter = make_adapter("http://127.0.0.1:9", store=store)  # no call is made
+    with store.engine.begin() as conn:
+        mass = create_mass(
+            conn, text="周五晚八点直播", by="mia", now=now,
+            groups=[("wecom", CHAT), ("wecom", OTHER)],
+        )  # fmt: skip
+        second = create_mass(conn, text="再说一次", by="mia", now=now, groups=[("wecom", CHAT)])
+        release_mass(conn, {"wecom": adapter}, lambda p, g: GroupSettings(), now)
+    ms, ba = schema.wecom_mass_sends, schema.bot_actions
+    with store.engine.connect() as conn:
+        tasks = conn.execute(select(ms.c.chat_id, ms.c.owner, ms.c.status, ms.c.text)).all()
+        assert {tuple(r) for r in tasks} == {
+            (CHAT, "ZhuShengBen", "planned", "周五晚八点直播"),
+            (OTHER, "sam", "planned", "周五晚八点直播"),
+        }
+        assert conn.execute(select(ba.c.id)).first() is None  # nothing for the outbox
+        assert {d.state for d in report(conn, "mass", mass)} == {"platform_task"}
+        # the same group's second mass message waits for tomorrow (WeCom's cap)
+        assert [d.state for d in report(conn, "mass", second)] == ["queued"]

@@ -273,7 +273,7 @@ class OneBotAdapter:
     name = PLATFORM
     #: seconds between two calls (QQ flags accounts that recall or mute in rapid bursts)
     min_call_interval = 0.1
-    capabilities = frozenset(Capability)
+    capabilities = frozenset(Capability) - {Capability.ROLE}  # QQ groups have no roles
 
     def __init__(
         self,

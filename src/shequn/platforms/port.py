@@ -110,6 +110,7 @@ class Capability(StrEnum):
     SET_CARD = "set_card"  # member card / nickname in the group
     APPROVE_JOIN = "approve_join"  # approve or deny a join request
     FETCH_MEDIA = "fetch_media"  # download a posted image (QR-code checks)
+    ROLE = "role"  # grant / revoke a server role (layers and honours; Discord)
 
 
 class Unsupported(RuntimeError):
@@ -163,11 +164,17 @@ def capabilities_of(platform: Platform, group_id: str) -> frozenset[Capability]:
 
     The adapter's ``capabilities_for(group_id)`` when it has one (never more than
     ``platform.capabilities``), else the adapter-wide ``platform.capabilities``.
+    :attr:`Capability.ROLE` only where the adapter has ``grant_role`` and ``revoke_role``.
     """
     per_group = getattr(platform, "capabilities_for", None)
-    if not callable(per_group):
-        return frozenset(platform.capabilities)
-    return frozenset(per_group(group_id)) & frozenset(platform.capabilities)
+    caps = frozenset(platform.capabilities)
+    if callable(per_group):
+        caps &= frozenset(per_group(group_id))
+    if not callable(getattr(platform, "grant_role", None)):
+        # roles are offered by the adapters that have them (grant_role / revoke_role),
+        # not by every adapter that declares "all capabilities"
+        caps -= {Capability.ROLE}
+    return caps
 
 
 def refused(platform: Platform, group_id: str, cap: Capability, exc: BaseException) -> bool:
@@ -287,6 +294,18 @@ class FakePlatform:
     ) -> None:
         self._record(Capability.APPROVE_JOIN, "approve_join",
                      group_id=group_id, request_id=request_id, approve=approve)  # fmt: skip
+
+    async def grant_role(
+        self, group_id: str, member_id: str, role: str, *, reason: str = ""
+    ) -> None:
+        self._record(Capability.ROLE, "grant_role", group_id=group_id, member_id=member_id,
+                     role=role)  # fmt: skip
+
+    async def revoke_role(
+        self, group_id: str, member_id: str, role: str, *, reason: str = ""
+    ) -> None:
+        self._record(Capability.ROLE, "revoke_role", group_id=group_id, member_id=member_id,
+                     role=role)  # fmt: skip
 
     async def fetch_media(self, ref: str, *, max_bytes: int) -> bytes:
         self._record(Capability.FETCH_MEDIA, "fetch_media", ref=ref)

@@ -304,7 +304,7 @@ class TelegramAdapter:
     name = PLATFORM
     #: seconds between two calls (Bot API: about 30 messages a second per bot)
     min_call_interval = 0.035
-    capabilities = frozenset(Capability) - {Capability.SET_CARD}
+    capabilities = frozenset(Capability) - {Capability.SET_CARD, Capability.ROLE}
 
     def __init__(
         self,

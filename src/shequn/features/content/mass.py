@@ -121,10 +121,23 @@ def release_mass(
                 break  # the platform's budget for this tick is spent
             if _sent_today(conn, name, row.group_id, cs.timezone, now) >= cs.mass_daily_cap:
                 continue  # this group waits for tomorrow; others may still go
+            text = compose(row.text, row.link, row.image_url)
+            own_way = getattr(platform, "plan_mass", None)
+            if own_way is not None:
+                # The platform sends mass messages its own way (WeCom: a mass-send task
+                # the group owner confirms, one per group a day); None: not today.
+                if own_way(conn, row.group_id, text, now=now, tz=cs.timezone):
+                    conn.execute(
+                        update(s)
+                        .where(s.c.id == row.id)
+                        .values(status="platform_task", planned_at=now)
+                    )
+                    tokens -= 1
+                continue
             aid = plan(
                 conn, platform, group_id=row.group_id, kind="send", now=now,
-                params={"text": compose(row.text, row.link, row.image_url)},
-                reason="content.mass", evidence={"mass_id": row.source_id},
+                params={"text": text}, reason="content.mass",
+                evidence={"mass_id": row.source_id},
                 event_key=send_key("mass", row.source_id, row.group_id, "mass"),
             )  # fmt: skip
             conn.execute(

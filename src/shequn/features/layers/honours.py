@@ -1,4 +1,4 @@
-"""Honours on a layer change (荣誉驱动): announcement, card title, promotion points.
+"""Honours on a layer change (荣誉驱动): announcement, card title, server role, points.
 
 Everything is *planned* (``bot_actions`` rows), carried out after the commit.
 
@@ -21,12 +21,12 @@ from sqlalchemy import Connection, update
 from shequn.actions.moderation import plan
 from shequn.features.layers.counters import local_day
 from shequn.features.layers.evaluate import Change, rank
-from shequn.features.layers.settings import LayerSettings
+from shequn.features.layers.settings import LAYER_KEYS, LayerSettings
 from shequn.features.layers.texts import layer_name, say
 from shequn.platforms.port import Capability, Platform, capabilities_of
 from shequn.store import schema
 
-__all__ = ["MAX_CARD", "card_for", "honour", "plan_title", "title_card"]
+__all__ = ["MAX_CARD", "card_for", "honour", "plan_roles", "plan_title", "title_card"]
 
 #: Longest card set (QQ allows 60 bytes; WeCom fewer): longer ones are left alone.
 MAX_CARD = 60
@@ -98,6 +98,38 @@ def _can_set_card(platform: Platform, group: str) -> bool:
     return Capability.SET_CARD in capabilities_of(platform, group) and "set_card" in kinds
 
 
+def plan_roles(
+    conn: Connection,
+    platform: Platform,
+    group: str,
+    change: Change,
+    s: LayerSettings,
+    *,
+    now: float,
+    event_key: str | None = None,
+) -> list[int]:
+    """Plan the server roles of a layer change (``roles``): the new layer's role granted,
+    the old one's revoked, so the member's role mirrors the layer held. Planned where
+    the platform has roles (Discord), a task for a person elsewhere."""
+
+    def role_of(layer: str) -> str:
+        return s.roles.of(layer) if layer in LAYER_KEYS else ""
+
+    old, new = role_of(change.old), role_of(change.new)
+    common: dict[str, Any] = dict(
+        group_id=group, now=now, member_id=change.member_id, event_key=event_key,
+        evidence={"from": change.old, "to": change.new},
+    )  # fmt: skip
+    ids: list[int] = []
+    if new and new != old:
+        ids.append(plan(conn, platform, kind="grant_role", params={"role": new},
+                        reason="layers.role", **common))  # fmt: skip
+    if old and old != new:
+        ids.append(plan(conn, platform, kind="revoke_role", params={"role": old},
+                        reason="layers.role", **common))  # fmt: skip
+    return ids
+
+
 def honour(
     conn: Connection,
     platform: Platform,
@@ -136,6 +168,7 @@ def honour(
         ids.append(
             plan_title(conn, platform, group, change.member_id, card, now=now, event_key=event_key)
         )
+    ids += plan_roles(conn, platform, group, change, s, now=now, event_key=event_key)
     points = s.bonus.of(change.new)
     if change.promoted and points and rank(change.new) < rank(change.best_before):
         # Only a layer better than any held before pays: falling back and climbing

@@ -18,6 +18,7 @@ __all__ = [
     "LayerActions",
     "LayerBonus",
     "LayerChannels",
+    "LayerRoles",
     "LayerSettings",
     "LayerTemplates",
     "LayerTitles",
@@ -64,6 +65,31 @@ class LayerTitles:
 
     def prefixes(self) -> tuple[str, ...]:
         return tuple(p for p in (self.of(k) for k in LAYER_KEYS) if p)
+
+
+RoleName = Annotated[str, msgspec.Meta(max_length=100)]  # Discord's limit for role names
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRoles:
+    """Server role per layer (Discord: the role's name), granted on entering the layer and
+    taken back on leaving it; "": none. Where the platform has no roles, a task."""
+
+    opinion_leader: RoleName = ""
+    co_opinion_leader: RoleName = ""
+    spreader: RoleName = ""
+    active: RoleName = ""
+    participant: RoleName = ""
+    bystander: RoleName = ""
+
+    def __post_init__(self) -> None:
+        for key in LAYER_KEYS:
+            role = getattr(self, key)
+            if role and not role.strip():
+                raise ValueError(f"{key}: a role name must not be only blanks")
+
+    def of(self, layer: str) -> str:
+        return str(getattr(self, layer))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +167,8 @@ class LayerSettings:
     #: Promotions to these layers are announced in the group.
     announce: tuple[Layer, ...] = ("opinion_leader", "co_opinion_leader")
     titles: LayerTitles = field(default_factory=LayerTitles)
+    #: Server roles per layer (``roles = {active = "活跃成员"}``; Discord).
+    roles: LayerRoles = field(default_factory=LayerRoles)
     bonus: LayerBonus = field(default_factory=LayerBonus)
     #: Most promotion points one member earns per day.
     bonus_daily_cap: NonNeg = 200

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -65,6 +66,8 @@ _REMOVALS = (20, 22)
 #: how old a kick or ban entry may be and still explain a departure
 _REMOVAL_WINDOW = 60.0
 _MAX_CONTENT = 2000
+#: a role given by its id rather than its name (ids are 17 to 20 digits)
+_SNOWFLAKE = re.compile(r"\d{17,20}")
 
 
 def _split(message_id: str, group_id: str) -> tuple[str, str]:
@@ -110,6 +113,7 @@ class DiscordAdapter:
         self._stop = asyncio.Event()
         self._blind: set[tuple[str, str]] = set()  # (guild, what) refused once: not asked again
         self._in_hand: Any = None  # the frame whose handler failed: first after a restart
+        self._roles: dict[str, dict[str, str]] = {}  # guild -> role name -> id (see roles())
 
     def capabilities_for(self, group_id: str) -> frozenset[Capability]:
         """What the bot may do in one channel, from its roles (all it declares until known)."""
@@ -184,6 +188,8 @@ class DiscordAdapter:
             return []
         t, d = frame.get("t"), frame["d"]
         self.rights.observe(t, d)
+        if t in ("GUILD_ROLE_CREATE", "GUILD_ROLE_UPDATE", "GUILD_ROLE_DELETE"):
+            self._roles.pop(str(d.get("guild_id")), None)  # names changed: ask again
         facts = Facts()
         if t == "READY" and self.slash_commands and isinstance(d.get("application"), dict):
             await self._register_commands(str(d["application"]["id"]))
@@ -402,32 +408,61 @@ class DiscordAdapter:
     ) -> None:
         raise Unsupported("Discord has no bot API for join requests")
 
-    # -- roles (layers and honours; not yet in the port) ----------------------------
+    # -- roles (layers and honours: Capability.ROLE) --------------------------------
 
-    async def roles(self, group_id: str) -> dict[str, str]:
-        """The guild's roles by name (name -> role id)."""
+    async def roles(self, group_id: str, *, fresh: bool = False) -> dict[str, str]:
+        """The guild's roles by name (name -> role id), fetched once and on a miss."""
         guild = await self._guild_of(group_id)
-        got = await self.rest.call("GET", f"/guilds/{guild}/roles")
-        return {str(r["name"]): str(r["id"]) for r in got or []}
+        if fresh or guild not in self._roles:
+            got = await self.rest.call("GET", f"/guilds/{guild}/roles")
+            self._roles[guild] = {
+                str(r["name"]): str(r["id"])
+                for r in (got if isinstance(got, list) else [])
+                if isinstance(r, dict) and "name" in r and "id" in r
+            }
+        return self._roles[guild]
+
+    async def _role_id(self, group_id: str, role: str) -> str:
+        """The id of the role named ``role`` in the channel's guild (a snowflake is
+        taken as the id itself).
+
+        A name the guild has no role for is a setting to fix by a person (create the
+        role, or correct ``[groups.layers] roles``): :class:`Unsupported`, so the
+        outbox makes the grant a task instead of retrying it.
+        """
+        if _SNOWFLAKE.fullmatch(role):
+            return role
+        for fresh in (False, True):
+            named = await self.roles(group_id, fresh=fresh)
+            if role in named:
+                return named[role]
+            if role in named.values():
+                return role
+        raise Unsupported(f"Discord: the server has no role named {role!r}")
 
     async def grant_role(
-        self, group_id: str, member_id: str, role_id: str, *, reason: str = ""
+        self, group_id: str, member_id: str, role: str, *, reason: str = ""
     ) -> None:
+        """Give the member the role named ``role`` (PUT is idempotent on Discord's side)."""
         guild = await self._guild_of(group_id)
+        rid = await self._role_id(group_id, role)
         await self.rest.call(
             "PUT",
-            f"/guilds/{guild}/members/{member_id}/roles/{role_id}",
+            f"/guilds/{guild}/members/{member_id}/roles/{rid}",
             reason=reason,
             needs="MANAGE_ROLES",
         )
 
     async def revoke_role(
-        self, group_id: str, member_id: str, role_id: str, *, reason: str = ""
+        self, group_id: str, member_id: str, role: str, *, reason: str = ""
     ) -> None:
+        """Take the role named ``role`` from the member; a member who left is no error."""
         guild = await self._guild_of(group_id)
+        rid = await self._role_id(group_id, role)
         await self.rest.call(
             "DELETE",
-            f"/guilds/{guild}/members/{member_id}/roles/{role_id}",
+            f"/guilds/{guild}/members/{member_id}/roles/{rid}",
             reason=reason,
             needs="MANAGE_ROLES",
+            ok=((404, 10007),),
         )

@@ -10,8 +10,8 @@ all; then the channel's ``@everyone``, role and member overwrites).
 
 Until a guild's roles and the bot's own member have been seen, the guild is unknown
 and the adapter-wide set holds. A 403 for a member action (timeout, kick, ban, nickname)
-in a known guild is the role order (the member's highest role is not below the
-bot's): that is about one member, so it teaches nothing about the guild. Any other 403
+in a known guild is the role order (the member's highest role, or the role granted,
+is not below the bot's): that is about one member, so it teaches nothing about the guild. Any other 403
 drops the capability until the gateway next says something about the guild's roles,
 the bot's member or the channel.
 """
@@ -32,6 +32,7 @@ VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 MANAGE_MESSAGES = 1 << 13
 MANAGE_NICKNAMES = 1 << 27
+MANAGE_ROLES = 1 << 28
 MODERATE_MEMBERS = 1 << 40
 ALL = (1 << 53) - 1
 
@@ -44,6 +45,7 @@ PERMISSIONS: dict[Capability, tuple[str, int]] = {
     Capability.KICK: ("KICK_MEMBERS", KICK_MEMBERS),
     Capability.BAN: ("BAN_MEMBERS", BAN_MEMBERS),
     Capability.SET_CARD: ("MANAGE_NICKNAMES", MANAGE_NICKNAMES),
+    Capability.ROLE: ("MANAGE_ROLES", MANAGE_ROLES),
 }
 #: set in a channel (overwrites apply); the others hold guild-wide
 _CHANNEL_LEVEL = {Capability.SEND, Capability.REPLY, Capability.DELETE}

@@ -19,7 +19,9 @@ customer's tags or the tag dictionary changed.
 What it cannot do: post, recall, mute or remove in a customer group. Its capability
 set is empty, so the engine makes each action a human task, and
 :meth:`WeComAdapter.notify_human_tasks` sends the owner an app message saying what
-to do.
+to do. What the owner then did is seen, not only clicked: syncs and leave callbacks
+close "remove" tasks, archive records close "recall" and "post" tasks, and each sync
+round follows the submitted mass sends (see :mod:`~shequn.platforms.wecom.tasks`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
+from sqlalchemy import Connection
 
 from shequn.events import Event, MemberRef, MessagePosted
 from shequn.importers.wecom_archive import record_events
@@ -65,10 +68,14 @@ from shequn.platforms.wecom.tags import (
     save_contacts,
 )
 from shequn.platforms.wecom.tasks import (
+    check_mass_sends,
+    confirm_from_archive,
+    confirm_removals,
     expire_owner_tasks,
     group_sizes,
     next_group_with_room,
     notify_human_tasks,
+    plan_mass_send,
     save_groups,
     submit_mass_sends,
 )
@@ -181,6 +188,11 @@ class WeComAdapter:
                     await self._try(self.sync)
                     if tags_due:
                         await self._try(self.sync_tags)
+                    if self.store is not None:
+                        # mass sends planned since (plan_mass_send), then what became
+                        # of the submitted ones
+                        await self._try(self._submit_planned)
+                        await self._try(self.check_mass_sends)
                     next_sync = t + self.sync_seconds
                 if self.archive is not None and t >= next_archive:
                     await self._try(self.pull_archive)
@@ -213,6 +225,8 @@ class WeComAdapter:
         async with self._lock:
             for event in await self.events(msg):
                 await self._handle(event, self)
+            if msg.get("Event") == "change_external_chat":
+                self._confirm_removals([str(msg.get("ChatId"))])
         try:
             await self.tags_changed(msg)
         except PlatformError as exc:  # the next scheduled sync catches up
@@ -270,7 +284,28 @@ class WeComAdapter:
         if self.store is not None:
             with self.store.engine.begin() as conn:
                 save_groups(conn, self.groups, self.clock(), gone=gone)
+        self._confirm_removals(list(self.groups))
         return n
+
+    def _confirm_removals(self, chats: list[str]) -> int:
+        """Close the "remove X" tasks of ``chats`` whose X the group no longer lists."""
+        if self.store is None:
+            return 0
+        with self.store.engine.begin() as conn:
+            return sum(
+                confirm_removals(conn, c, set(self.groups[c].members), self.clock())
+                for c in chats
+                if c in self.groups
+            )
+
+    async def _submit_planned(self) -> int:
+        return 0 if self.store is None else await self.submit_mass_sends(self.store, self.clock())
+
+    async def check_mass_sends(self) -> int:
+        """Follow submitted mass sends (``get_groupmsg_send_result``); how many were sent."""
+        if self.store is None:
+            return 0
+        return await check_mass_sends(self.store, self.api.groupmsg_send_result, now=self.clock())
 
     # -- customer tags ---------------------------------------------------------------
 
@@ -335,7 +370,8 @@ class WeComAdapter:
         """Deliver the session-archive records after :attr:`archive_seq`."""
         assert self._handle is not None and self.archive is not None
         n = 0
-        for record in await self.archive(self.archive_seq):
+        records = await self.archive(self.archive_seq)
+        for record in records:
             try:
                 events = checked(record_events(record))
             except MALFORMED as exc:
@@ -346,6 +382,10 @@ class WeComAdapter:
                     await self._handle(self._named(event), self)
             self.archive_seq = max(self.archive_seq, int(record.get("seq") or 0))
             n += len(events)
+        if self.store is not None and records:
+            # recalls and the owner's posts: the effect of "recall" / "post" tasks
+            with self.store.engine.begin() as conn:
+                confirm_from_archive(conn, records)
         return n
 
     def _named(self, event: Event) -> Event:
@@ -400,6 +440,12 @@ class WeComAdapter:
         return await notify_human_tasks(
             store, self.notify_owner, now=now, names=self.member_name, group_names=self.group_name
         )
+
+    def plan_mass(self, conn: Connection, group_id: str, text: str, *, now: float, tz: str) -> bool:
+        """A mass message (群发) to one customer group becomes an ``add_msg_template`` task
+        for its owner to confirm (submitted on the next sync round); False when the group
+        had today's one already, or is not known from a sync yet (it waits)."""
+        return group_id in plan_mass_send(conn, [group_id], text, now=now, tz=tz).planned
 
     async def submit_mass_sends(self, store: Store, now: float) -> int:
         """Submit the mass sends :func:`plan_mass_send` planned, as owner-confirmed tasks."""

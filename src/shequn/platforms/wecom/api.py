@@ -217,6 +217,22 @@ class WeComApi:
             )
         return str(got["msgid"])
 
+    async def groupmsg_send_result(self, msgid: str, userid: str) -> list[dict[str, Any]]:
+        """What became of a mass send at one sender (``get_groupmsg_send_result``, all
+        pages): per customer group ``chat_id``, ``status`` (0 not yet, 1 sent, 2 / 3 not
+        delivered) and ``send_time``."""
+        out: list[dict[str, Any]] = []
+        cursor = ""
+        while True:
+            body: dict[str, Any] = {"msgid": msgid, "userid": userid, "limit": 1000}
+            if cursor:
+                body["cursor"] = cursor
+            got = await self.call("/externalcontact/get_groupmsg_send_result", body)
+            out += [x for x in got.get("send_list") or [] if isinstance(x, dict)]
+            cursor = str(got.get("next_cursor") or "")
+            if not cursor:
+                return out
+
     async def add_join_way(
         self, chat_ids: list[str], *, remark: str, state: str, room_base_name: str,
         room_base_id: int = 1,

@@ -9,6 +9,16 @@ and :func:`expire_owner_tasks` closes what was not marked done in time.
 Mass messages become ``add_msg_template`` tasks the owner confirms in the WeCom
 client; :func:`plan_mass_send` enforces WeCom's cap of one a day per group against
 ``wecom_mass_sends`` before anything is submitted.
+
+Each task is followed to its effect, not only to a click in the console (the column
+``confirmed_by`` says how it was known): a "remove member X" task is done when a sync
+or a leave callback shows X gone from the group (:func:`confirm_removals`); a "recall
+this message" task when the session archive records its recall, a "post this text"
+task when the text appears in the group (:func:`confirm_from_archive`, for companies
+with the archive licence); a mass send is ``sent`` when WeCom's
+``get_groupmsg_send_result`` says the owner sent it to the group
+(:func:`check_mass_sends`), and :func:`effects` compares the group's messages in the
+day before and the day after it.
 """
 
 from __future__ import annotations
@@ -16,19 +26,28 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import statistics
 import zoneinfo
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, func, select, update
 
-from shequn.platforms.port import PlatformError
+from shequn.platforms.port import MALFORMED, PlatformError
 from shequn.store import Store, schema
 
 __all__ = [
+    "EFFECT_SECONDS",
+    "MASS_SEND_SECONDS",
     "OWNER_TASK_SECONDS",
+    "MassSendEffect",
     "MassSendPlan",
+    "TaskEffects",
+    "check_mass_sends",
+    "confirm_from_archive",
+    "confirm_removals",
+    "effects",
     "expire_owner_tasks",
     "group_sizes",
     "next_group_with_room",
@@ -85,6 +104,10 @@ def owner_message(
         what = f"在群里发送以下内容：\n{params.get('text', '')}"
     elif kind == "unban":
         what = f"{member} 的处罚已撤销，可重新邀请其入群"
+    elif kind in ("grant_role", "revoke_role"):
+        act = "授予" if kind == "grant_role" else "取消"
+        what = (f"为 {member} {act}身份「{params.get('role', '')}」"
+                "（客户群没有身份组，可在客户标签中标注）")  # fmt: skip
     else:
         what = f"{kind} {member}".strip()
     return f"{head}\n{what}\n完成后请在控制台任务列表中标记完成。"
@@ -170,7 +193,7 @@ def expire_owner_tasks(conn: Connection, now: float) -> int:
             o.c.status == "notified",
             o.c.human_task_id.in_(select(h.c.id).where(h.c.status == "done")),
         )
-        .values(status="done", done_at=now)
+        .values(status="done", done_at=now, confirmed_by="console")
     )
     rows = conn.execute(
         select(o.c.id, o.c.human_task_id).where(o.c.status == "notified", o.c.expires_at <= now)
@@ -183,6 +206,82 @@ def expire_owner_tasks(conn: Connection, now: float) -> int:
             .values(status="expired", done_at=now)
         )
     return len(rows)
+
+
+# -- effects: a task is done when its effect is seen --------------------------------
+
+
+def _open_tasks(conn: Connection, chat_id: str, kinds: tuple[str, ...]) -> list[Any]:
+    """The owner tasks of ``kinds`` in a group not yet done or expired, with their action."""
+    o, h, a = schema.wecom_owner_tasks, schema.human_tasks, schema.bot_actions
+    q = (
+        select(o.c.id, o.c.human_task_id, h.c.member_id, h.c.created_at, a.c.params)
+        .join(h, h.c.id == o.c.human_task_id)
+        .outerjoin(a, a.c.id == h.c.action_id)
+        .where(o.c.chat_id == chat_id, o.c.kind.in_(kinds), o.c.status.in_(("notified", "failed")))
+        .order_by(o.c.id)
+    )
+    return list(conn.execute(q).all())
+
+
+def _confirm(conn: Connection, row: Any, at: float, by: str) -> None:
+    o, h = schema.wecom_owner_tasks, schema.human_tasks
+    conn.execute(update(o).where(o.c.id == row.id).values(status="done", done_at=at,
+                                                          confirmed_by=by))  # fmt: skip
+    conn.execute(
+        update(h)
+        .where(h.c.id == row.human_task_id, h.c.status == "open")
+        .values(status="done", done_at=at)
+    )
+
+
+def confirm_removals(conn: Connection, chat_id: str, members: Collection[str], now: float) -> int:
+    """Close the "remove X" tasks of a group whose member X is no longer in ``members``
+    (the group as a sync or a callback just showed it). Returns how many."""
+    n = 0
+    for r in _open_tasks(conn, chat_id, ("kick", "ban")):
+        if r.member_id and r.member_id not in members:
+            _confirm(conn, r, now, "sync")
+            n += 1
+    return n
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def confirm_from_archive(conn: Connection, records: Iterable[Mapping[str, Any]]) -> int:
+    """Close the tasks that decrypted session-archive ``records`` show done.
+
+    A recall (``msgtype: revoke``, ``revoke.pre_msgid``) closes the "recall this
+    message" task of that message; a text in the group that contains a "post this
+    text" task's text (blanks aside), posted after the task was made, closes that
+    task. The time done is the record's. Returns how many were closed.
+    """
+    n = 0
+    for rec in records:
+        try:
+            room, kind = str(rec.get("roomid") or ""), rec.get("msgtype")
+            if not room or kind not in ("revoke", "text"):
+                continue
+            at = float(rec["msgtime"]) / 1000
+            if kind == "revoke":
+                pre = str(rec["revoke"]["pre_msgid"])
+                for r in _open_tasks(conn, room, ("delete",)):
+                    if str(json.loads(r.params or "{}").get("message_id") or "") == pre:
+                        _confirm(conn, r, at, "archive")
+                        n += 1
+                continue
+            said = _norm(str(rec["text"]["content"]))
+            for r in _open_tasks(conn, room, ("send",)):
+                text = _norm(str(json.loads(r.params or "{}").get("text") or ""))
+                if text and text in said and at >= r.created_at:
+                    _confirm(conn, r, at, "archive")
+                    n += 1
+        except MALFORMED as exc:
+            log.warning("wecom: archive record not checked against tasks (%s): %.200r",
+                        exc, rec)  # fmt: skip
+    return n
 
 
 def save_groups(
@@ -302,6 +401,135 @@ async def submit_mass_sends(
         with store.engine.begin() as conn:
             conn.execute(update(ms).where(ms.c.id.in_(ids)).values(**values))
     return done
+
+
+#: A mass-send task its owner has not sent within this long is expired.
+MASS_SEND_SECONDS = 3 * 86400.0
+#: WeCom's ``send_list`` statuses that mean it will not arrive (2: the customer is not
+#: a contact; 3: the customer or group already had a mass message, the cap)
+_UNSENT = {2: "not a contact", 3: "already had a mass message (the cap)"}
+
+
+async def check_mass_sends(
+    store: Store,
+    send_result: Callable[[str, str], Awaitable[list[dict[str, Any]]]],
+    *,
+    now: float,
+) -> int:
+    """Follow submitted mass sends to the groups: ``sent`` with the time, or not.
+
+    ``send_result(msgid, owner)`` is ``get_groupmsg_send_result``'s ``send_list``. A
+    group WeCom reports sent becomes ``sent`` (``sent_at``), one it refused
+    ``unsent`` with the reason, one still waiting after :data:`MASS_SEND_SECONDS`
+    ``expired``. Returns how many became ``sent``.
+    """
+    ms = schema.wecom_mass_sends
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(ms).where(ms.c.status == "submitted").order_by(ms.c.id)).all()
+    batches: dict[tuple[str, str], list[Any]] = {}
+    for r in rows:
+        if r.msgid:
+            batches.setdefault((r.msgid, r.owner), []).append(r)
+    sent = 0
+    for (msgid, owner), batch in batches.items():
+        try:
+            results = await send_result(msgid, owner)
+            by_chat = {str(x["chat_id"]): x for x in results if x.get("chat_id")}
+        except PlatformError as exc:  # next round
+            log.warning("WeCom: mass send %s not checked: %s", msgid, exc)
+            continue
+        except MALFORMED as exc:
+            log.warning("WeCom: mass send %s: malformed send result (%s)", msgid, exc)
+            continue
+        with store.engine.begin() as conn:
+            for r in batch:
+                x = by_chat.get(r.chat_id) or {}
+                status = int(x.get("status") or 0)
+                values: dict[str, Any]
+                if status == 1:
+                    values = dict(status="sent", sent_at=float(x.get("send_time") or now))
+                    sent += 1
+                elif status in _UNSENT:
+                    values = dict(status="unsent", error=f"WeCom: {_UNSENT[status]}")
+                elif now - (r.submitted_at or r.created_at) >= MASS_SEND_SECONDS:
+                    values = dict(status="expired", error="the owner did not send it")
+                else:
+                    continue
+                conn.execute(update(ms).where(ms.c.id == r.id).values(**values))
+    return sent
+
+
+# -- measuring -----------------------------------------------------------------------
+
+#: A mass message's effect: the group's messages this long before and after it.
+EFFECT_SECONDS = 86400.0
+
+
+@dataclass(frozen=True)
+class MassSendEffect:
+    chat_id: str
+    sent_at: float
+    before: int  # messages in the group in the EFFECT_SECONDS before the send
+    after: int | None  # ... and after it; None until that much time has passed
+
+
+@dataclass(frozen=True)
+class TaskEffects:
+    """What came of the WeCom tasks: how many got done, how, how fast; mass-send reach."""
+
+    owner_tasks: dict[str, dict[str, int]]  # kind -> status -> count
+    confirmed_by: dict[str, int]  # console | sync | archive -> count of done tasks
+    median_minutes_to_done: float | None  # notice to done, over the done tasks
+    mass_sends: dict[str, int]  # status -> count
+    sent: list[MassSendEffect]  # the sent ones, newest first
+
+
+def _count(conn: Connection, chat_id: str, start: float, end: float) -> int:
+    m, g = schema.messages, schema.groups
+    q = (
+        select(func.count())
+        .select_from(m.join(g, g.c.id == m.c.group_id))
+        .where(g.c.platform == PLATFORM, g.c.platform_id == chat_id)
+        .where(m.c.ts >= start, m.c.ts < end)
+    )
+    return int(conn.execute(q).scalar_one())
+
+
+def effects(conn: Connection, now: float, *, window: float = EFFECT_SECONDS) -> TaskEffects:
+    """The WeCom tasks' outcome and effect, from the archive as it stands at ``now``."""
+    o, ms = schema.wecom_owner_tasks, schema.wecom_mass_sends
+    kinds: dict[str, dict[str, int]] = {}
+    confirmed: dict[str, int] = {}
+    minutes: list[float] = []
+    for r in conn.execute(select(o.c.kind, o.c.status, o.c.confirmed_by, o.c.created_at,
+                                 o.c.done_at)):  # fmt: skip
+        kinds.setdefault(r.kind, {}).setdefault(r.status, 0)
+        kinds[r.kind][r.status] += 1
+        if r.status == "done":
+            by = r.confirmed_by or "console"
+            confirmed[by] = confirmed.get(by, 0) + 1
+            if r.done_at is not None:
+                minutes.append(max(0.0, r.done_at - r.created_at) / 60)
+    statuses = {str(k): int(v) for k, v in conn.execute(
+        select(ms.c.status, func.count()).group_by(ms.c.status)).all()}  # fmt: skip
+    sent = [
+        MassSendEffect(
+            r.chat_id,
+            r.sent_at,
+            _count(conn, r.chat_id, r.sent_at - window, r.sent_at),
+            _count(conn, r.chat_id, r.sent_at, r.sent_at + window)
+            if r.sent_at + window <= now
+            else None,
+        )
+        for r in conn.execute(
+            select(ms.c.chat_id, ms.c.sent_at)
+            .where(ms.c.status == "sent", ms.c.sent_at.is_not(None))
+            .order_by(ms.c.sent_at.desc())
+        )
+    ]
+    return TaskEffects(
+        kinds, confirmed, statistics.median(minutes) if minutes else None, statuses, sent
+    )
 
 
 # -- 活码 --------------------------------------------------------------------------

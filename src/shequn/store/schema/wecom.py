@@ -40,6 +40,10 @@ wecom_owner_tasks = Table(
     Column("msgid", String(128), nullable=True),  # message/send's id
     Column("status", String(16), nullable=False),  # notified | failed | done | expired
     Column("error", Text, nullable=True),
+    # how it was known to be done (migration 0021): console (a person marked it), sync
+    # (the member is gone from the group), archive (the text appeared / the message
+    # was recalled in the session archive)
+    Column("confirmed_by", String(16), nullable=True),
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("done_at", Float, nullable=True),
@@ -56,10 +60,12 @@ wecom_mass_sends = Table(
     Column("owner", String(128), nullable=False),  # the sender who confirms it
     Column("day", String(10), nullable=False),  # YYYY-MM-DD in the group's time zone
     Column("text", Text, nullable=False),
-    Column("status", String(16), nullable=False),  # planned | submitted | failed | expired
+    # planned | submitted | sent | unsent (WeCom did not deliver) | failed | expired
+    Column("status", String(16), nullable=False),
     Column("msgid", String(128), nullable=True),  # add_msg_template's id
     Column("error", Text, nullable=True),
     Column("created_at", Float, nullable=False),
     Column("submitted_at", Float, nullable=True),
+    Column("sent_at", Float, nullable=True),  # the owner's send, per get_groupmsg_send_result
     UniqueConstraint("chat_id", "day"),
 )
