@@ -132,7 +132,11 @@ def test_sign_in_portfolio_language_group_and_undo(live: Live, browser: object) 
     context.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/groups/{tg}", "/audit", "/users", "/login"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/groups/{tg}", "/audit", "/users", "/login", "/content", "/members", "/invites",
+     "/templates", "/reviews", "/search", "/docs"],
+)  # fmt: skip
 def test_phone_viewport_has_no_horizontal_scrolling(live: Live, browser: object, path: str) -> None:
     add_user(live.store, "boss", "owner")
     plan_mute(live.store, live.fake, TG, "user900000003")

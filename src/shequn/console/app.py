@@ -19,6 +19,7 @@ from shequn.console.routes import (
     groups,
     invites,
     layers,
+    links,
     login,
     members,
     reviews,
@@ -102,7 +103,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     for module in (
         login, groups, audit_log, users, content, settings, invites, members, reviews, search,
-        layers, apidocs,
+        layers, apidocs, links,
     ):  # fmt: skip
         app.include_router(module.router)
     return app

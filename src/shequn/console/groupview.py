@@ -37,6 +37,9 @@ class MemberLine:
     messages: int
     last_speak: float | None
     strikes: int
+    layer: str | None = None  # the held layer (layer_members), None before the first count
+    points: int = 0  # the group's points balance (points_ledger)
+    tags: tuple[str, ...] = ()  # CRM tags of the account ("category:tag" or "tag")
 
 
 def members(conn: Connection, group: Row[Any], *, now: float, limit: int = 200) -> list[MemberLine]:
@@ -82,10 +85,48 @@ def members(conn: Connection, group: Row[Any], *, now: float, limit: int = 200) 
             .group_by(s.c.member_id)
         ).all()
     )
+    ids = list(rows)
+    layers, points, tags = _member_extras(conn, group.platform, group.platform_id, ids)
     return [
-        MemberLine(pid, name or pid, n, last, int(counts.get(pid, 0)))
+        MemberLine(
+            pid, name or pid, n, last, int(counts.get(pid, 0)), layers.get(pid),
+            points.get(pid, 0), tuple(tags.get(pid, ())),
+        )
         for pid, (name, n, last) in rows.items()
-    ]
+    ]  # fmt: skip
+
+
+def _member_extras(
+    conn: Connection, platform: str, group_id: str, ids: list[str]
+) -> tuple[dict[str, str], dict[str, int], dict[str, list[str]]]:
+    """Layer, points balance and CRM tags of the listed members of one group."""
+    if not ids:
+        return {}, {}, {}
+    lm, pl, mt = schema.layer_members, schema.points_ledger, schema.member_tags
+    layers: dict[str, str] = {}
+    points: dict[str, int] = {}
+    tags: dict[str, list[str]] = {}
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        for mid, layer in conn.execute(
+            select(lm.c.member_id, lm.c.layer).where(
+                lm.c.platform == platform, lm.c.group_id == group_id, lm.c.member_id.in_(chunk)
+            )
+        ):
+            layers[mid] = layer
+        for mid, total in conn.execute(
+            select(pl.c.member_id, func.sum(pl.c.delta))
+            .where(pl.c.platform == platform, pl.c.group_id == group_id)
+            .where(pl.c.member_id.in_(chunk))
+            .group_by(pl.c.member_id)
+        ):
+            points[mid] = int(total or 0)
+        for mid, category, tag in conn.execute(
+            select(mt.c.member_id, mt.c.category, mt.c.tag)
+            .where(mt.c.platform == platform, mt.c.member_id.in_(chunk))
+            .order_by(mt.c.member_id, mt.c.category, mt.c.tag)
+        ):
+            tags.setdefault(mid, []).append(f"{category}:{tag}" if category else tag)
+    return layers, points, tags
 
 
 def moderation_log(conn: Connection, key: tuple[str, str], *, limit: int = 100) -> list[Row[Any]]:

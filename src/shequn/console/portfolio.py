@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, select
 
 from shequn.store import Store, schema
 
-__all__ = ["GroupFigures", "HealthCache", "open_escalations", "size_band"]
+__all__ = ["GroupFigures", "HealthCache", "Trend", "open_escalations", "size_band", "trend_of"]
 
 
 def size_band(members: int) -> str:
@@ -29,6 +29,46 @@ def size_band(members: int) -> str:
     if members <= 500:
         return "lively"
     return "large"
+
+
+#: Weeks the portfolio's active-members trend shows.
+TREND_WEEKS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """Weekly active members (oldest first) drawn as a small line, with its direction."""
+
+    weeks: tuple[int, ...]
+    points: str  # SVG polyline points in a 0..80 x 0..20 box
+    direction: str  # up | down | flat (last 4 weeks' mean against the 4 before)
+
+    @property
+    def first(self) -> int:
+        return self.weeks[0] if self.weeks else 0
+
+    @property
+    def last(self) -> int:
+        return self.weeks[-1] if self.weeks else 0
+
+
+def trend_of(weeks: list[int] | tuple[int, ...], *, width: int = 80, height: int = 20) -> Trend:
+    """The sparkline of a weekly series; "up"/"down" when the last half moved by ≥ 10 %."""
+    w = tuple(int(x) for x in weeks)
+    if not w:
+        return Trend((), "", "flat")
+    top = max(max(w), 1)
+    step = width / max(len(w) - 1, 1)
+    points = " ".join(
+        f"{i * step:.1f},{height - 1 - (height - 2) * x / top:.1f}" for i, x in enumerate(w)
+    )
+    half = len(w) // 2
+    before, after = sum(w[:half]) / max(half, 1), sum(w[half:]) / max(len(w) - half, 1)
+    if half == 0 or abs(after - before) < 0.1 * max(before, 1):
+        direction = "flat"
+    else:
+        direction = "up" if after > before else "down"
+    return Trend(w, points, direction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +86,7 @@ class GroupFigures:
     score: int | None
     reasons: tuple[str, ...]
     open_escalations: int = 0
+    active_trend: Trend = Trend((), "", "flat")
 
     @property
     def key(self) -> tuple[str, str]:
@@ -143,6 +184,7 @@ def figures(store: Store, cache: HealthCache, lang: str) -> list[GroupFigures]:
                 score=h.get("score"),
                 reasons=tuple(h.get("reasons", ())),
                 open_escalations=open_counts.get((row.platform, row.platform_id), 0),
+                active_trend=trend_of((trend.get("active_members") or [])[-TREND_WEEKS:]),
             )
         )
     out.sort(key=lambda x: (-x.open_escalations, not x.at_risk, -x.members, x.id))

@@ -19,6 +19,7 @@ from shequn.console import audit
 from shequn.console.access import Action, User, can
 from shequn.console.context import client_ip, console, render, require
 from shequn.features import content
+from shequn.features.content.links import topic_results
 from shequn.features.content.plans import PlanInput, plan_row, targets
 from shequn.features.content.posting import seed_of
 from shequn.features.content.schedule import KINDS, Schedule, zone
@@ -90,9 +91,11 @@ def content_page(request: Request, msg: str = "", error: str = "") -> Response:
             for r in conn.execute(select(t).order_by(t.c.day.desc(), t.c.id.desc()).limit(100))
             if can(user, Action.VIEW_GROUP, (r.platform, r.group_id))
         ]
+        results = topic_results(conn, topics)
     return render(
         request, "content.html", plans=plans, masses=masses, choices=choices, kinds=KINDS,
         msg=msg, error=error, form={}, picked=set(), sets=sets, picked_set=None, topics=topics,
+        topic_results=results,
     )  # fmt: skip
 
 

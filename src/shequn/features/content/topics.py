@@ -4,7 +4,9 @@ A first version. The tick posts the day's topic at its local time, counts the
 messages members write after it (from the archive), posts the product link once
 ``link_after_messages`` have come in or at ``link_at`` local time, whichever is
 first, and after ``topic_watch_minutes`` records replies and participants.
-Not built: link click tracking and reported orders.
+The product link goes out tracked (``/l/<code>``, :mod:`.links`) when the console's
+public address is set; clicks and the orders attributed to the topic are read back by
+:func:`shequn.features.content.links.topic_results`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, select, update
 
 from shequn.actions.moderation import plan
+from shequn.features.content.links import public_link, tracked_link
 from shequn.features.content.posting import compose, send_key
 from shequn.features.content.schedule import local_ts, zone
 from shequn.platforms.port import Platform
@@ -92,6 +95,11 @@ def _send(conn: Connection, platform: Platform, row: Any, what: str, text: str, 
     )  # fmt: skip
 
 
+def _public_url(settings: GroupSettings) -> str:
+    """The console's public address (the one the 活码 links use), or ""."""
+    return settings.invites.public_url
+
+
 def run_topics(
     conn: Connection,
     platforms: Mapping[str, Platform],
@@ -126,7 +134,15 @@ def run_topics(
             at = row.link_at and local_ts(day, _hhmm(row.link_at), tz)
             peak = n >= row.link_after_messages or (at and now >= at)
             if peak and row.product_link:
-                text = compose(row.product_text, row.product_link)
+                link = row.product_link
+                base = _public_url(settings_for(row.platform, row.group_id))
+                if base:
+                    code = tracked_link(
+                        conn, target=link, source="topic", source_id=row.id,
+                        platform=row.platform, group_id=row.group_id, now=now,
+                    )  # fmt: skip
+                    link = public_link(base, code)
+                text = compose(row.product_text, link)
                 planned.append(_send(conn, platform, row, "link", text, now))
                 conn.execute(
                     update(t).where(t.c.id == row.id).values(status="linked", linked_at=now)

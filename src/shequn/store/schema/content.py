@@ -1,4 +1,5 @@
-"""Content plans, scheduled posts, mass messages and the topic calendar (migration 0009)."""
+"""Content plans, scheduled posts, mass messages and the topic calendar (migration 0009);
+tracked links with their click counts (migration 0020)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
 from shequn.store.schema.base import metadata
 
 __all__ = [
+    "content_links",
     "content_mass",
     "content_plan_groups",
     "content_plans",
@@ -121,4 +123,24 @@ content_sends = Table(
     Column("created_at", Float, nullable=False),
     UniqueConstraint("source", "source_id", "platform", "group_id", "occurrence"),
     Index(None, "status", "platform"),
+)
+
+content_links = Table(
+    "content_links",
+    metadata,
+    # A tracked link (migration 0020): the bot posts ``<public url>/l/<code>``; the
+    # console's public redirect counts each visit and sends the visitor to ``target``.
+    Column("id", Integer, primary_key=True),
+    Column("code", String(16), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("source", String(16), nullable=False),  # topic (what posted it)
+    Column("source_id", Integer, nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("group_id", String(255), nullable=False),
+    Column("clicks", Integer, nullable=False, default=0),
+    Column("first_click_at", Float, nullable=True),
+    Column("last_click_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("code"),
+    Index(None, "source", "source_id"),
 )
