@@ -4,9 +4,12 @@
 
 Generates realistic exports (``bench/generate.py``), imports them, writes the Parquet
 files the query layer reads (``shequn.analytics.query.export_parquet``), then times
-each expression — daily activity, member activity, retention — on in-process DuckDB
-and on a local Spark session with 2 cores, in the same run (median of 3 after a warm
-run). The DuckDB/Spark ratio says what a cluster must make up for on this data size;
+each expression of ``query`` and ``query_more`` — daily activity, member activity,
+retention, member stats (whole archive and the layers' window), known pairs,
+interaction edges, weekly health — on in-process DuckDB and on a local Spark session
+with 2 cores, in the same run (median of 3 after a warm run). PageRank (rounds of
+join + sum until converged) is timed once per engine, and on Spark only with
+``--spark-pagerank`` (each round is a few Spark jobs: minutes). The DuckDB/Spark ratio says what a cluster must make up for on this data size;
 see ``docs/analytics-engines.md`` for the extrapolation to 1B messages.
 """
 
@@ -18,20 +21,33 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from shequn.actions.imports import import_file  # noqa: E402
-from shequn.analytics import query  # noqa: E402
-from shequn.analytics.frame import load  # noqa: E402
+from shequn.analytics import ads, query  # noqa: E402
+from shequn.analytics import query_more as qm  # noqa: E402
+from shequn.analytics.frame import Frames, load  # noqa: E402
+from shequn.analytics.settings import AnalyticsSettings  # noqa: E402
 from shequn.store import open_store  # noqa: E402
 
-EXPRESSIONS = {
-    "daily activity": query.daily_activity,
-    "member activity": query.member_activity,
-    "retention": None,
+SETTINGS = AnalyticsSettings()
+Tables = dict[str, Any]
+EXPRESSIONS: dict[str, Callable[[Tables, Frames], Any]] = {
+    "daily activity": lambda t, f: query.daily_activity(t),
+    "member activity": lambda t, f: query.member_activity(t),
+    "retention": lambda t, f: query.retention(t, f.now),
+    "member stats": lambda t, f: query.member_stats(t),
+    "window stats": lambda t, f: query.member_stats(
+        t, since=qm.active_day_window(t, SETTINGS.layer_window_days)
+    ),
+    "known pairs": lambda t, f: qm.known_pairs(t),
+    "edges": lambda t, f: qm.interaction_edges(t),
+    "weekly health": lambda t, f: qm.weekly_health(t, f.now, max(SETTINGS.health_weeks, 8)),
 }
 
 
@@ -51,6 +67,7 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=1_000_000)
     ap.add_argument("--groups", type=int, default=10)
     ap.add_argument("--no-spark", action="store_true")
+    ap.add_argument("--spark-pagerank", action="store_true", help="time PageRank on Spark too")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="shequn-query-"))
     subprocess.run(
@@ -62,17 +79,24 @@ def main() -> None:
     for path in sorted((work / "exports").glob("*.json")):
         import_file(store, path)
     frames = load(store)
-    paths = query.export_parquet(frames, work / "parquet")
+    paths = query.export_parquet(frames, work / "parquet", ad=ads.ad_flags(frames, SETTINGS))
     n = frames.messages.height
     print(f"{n:,} messages, {frames.members.height:,} members, {len(paths)} Parquet tables")
     engines = ["duckdb"] if args.no_spark else ["duckdb", "spark"]
     seconds: dict[str, dict[str, float]] = {}
+    pagerank: dict[str, float] = {}
     for engine in engines:
-        t = query.tables(query.connect(engine), paths)
+        con = query.connect(engine)
+        t = query.tables(con, paths)
         seconds[engine] = {}
         for name, fn in EXPRESSIONS.items():
-            expr = query.retention(t, frames.now) if fn is None else fn(t)
+            expr = fn(t, frames)
             seconds[engine][name] = _time(lambda e=expr: e.to_pyarrow())
+        if engine == "duckdb" or args.spark_pagerank:
+            edges = qm.interaction_edges(t)
+            pagerank[engine] = _once(
+                lambda c=con, e=edges: qm.pagerank(c, e, alpha=SETTINGS.pagerank_alpha).to_pyarrow()
+            )
     print(f"{'expression':<18}" + "".join(f"{e:>12}" for e in engines) + "   spark/duckdb")
     for name in EXPRESSIONS:
         row = "".join(f"{seconds[e][name]:>11.2f}s" for e in engines)
@@ -82,7 +106,9 @@ def main() -> None:
         print(f"{name:<18}{row}   {ratio:>8.1f}x")
     for e in engines:
         total = sum(seconds[e].values())
-        print(f"{e}: all three in {total:.2f} s = {n / total:,.0f} messages/s")
+        print(f"{e}: all {len(EXPRESSIONS)} in {total:.2f} s = {n / total:,.0f} messages/s")
+    for e, secs in pagerank.items():
+        print(f"{e}: pagerank (one run, until converged) {secs:.2f} s")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from shequn.actions.imports import import_file
-from shequn.analytics import query, stats
+from shequn.analytics import ads, health, kol, query, stats
+from shequn.analytics import query_more as qm
 from shequn.analytics.frame import Frames, load
-from shequn.analytics.retention import retention
+from shequn.analytics.retention import join_times, retention
+from shequn.analytics.settings import AnalyticsSettings
 from shequn.store import open_store
 
 # PySpark's py4j gateway leaves sockets for the garbage collector, and pandas 3 warns
@@ -26,6 +28,11 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The .future.infer_string. option is deprecated"),
 ]
 REPO = Path(__file__).resolve().parents[2]
+#: Weeks of health trend compared: enough to reach back over the whole sample (2005-2024),
+#: so every group has weeks, not only the one active in the last 12.
+WEEKS = 1100
+#: Active days of the layers' window: small enough to cut the sample's longer groups.
+WINDOW_DAYS = 3
 EXPORTS = [
     *sorted((REPO / "examples" / "sample").glob("*.json")),
     *sorted((REPO / "examples" / "sample").glob("*.raw.txt")),
@@ -46,7 +53,8 @@ def frames(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Frames:
 
 @pytest.fixture(scope="module")
 def parquet(frames: Frames, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return query.export_parquet(frames, tmp_path_factory.mktemp("parquet"))
+    ad = ads.ad_flags(frames, AnalyticsSettings())
+    return query.export_parquet(frames, tmp_path_factory.mktemp("parquet"), ad=ad)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +82,15 @@ def _rows(con: Any, parquet: dict[str, Path], frames: Frames) -> dict[str, list[
         "daily": query.daily_activity(t).to_pyarrow().to_pylist(),
         "members": query.member_activity(t).to_pyarrow().to_pylist(),
         "retention": query.retention(t, frames.now).to_pyarrow().to_pylist(),
-        "member_stats": query.member_stats(t).to_pyarrow().to_pylist(),
+        # windowed on the sample's longest group only: the other groups' rows are the
+        # whole-archive member stats, so one Spark run covers both (it is the slowest)
+        "member_stats": query.member_stats(t, since=qm.active_day_window(t, WINDOW_DAYS))
+        .to_pyarrow()
+        .to_pylist(),
+        "window": qm.active_day_window(t, WINDOW_DAYS).to_pyarrow().to_pylist(),
+        "known_pairs": qm.known_pairs(t).to_pyarrow().to_pylist(),
+        "edges": qm.interaction_edges(t).to_pyarrow().to_pylist(),
+        "weekly_health": qm.weekly_health(t, frames.now, WEEKS).to_pyarrow().to_pylist(),
     }
 
 
@@ -85,6 +101,8 @@ def test_duckdb_and_spark_give_identical_rows(
     distributed = _rows(query.connect("spark", spark=spark), parquet, frames)
     assert {k: len(v) for k, v in embedded.items()} == {k: len(v) for k, v in distributed.items()}
     assert len(embedded["members"]) > 100 and len(embedded["retention"]) >= 3
+    assert embedded["window"] and len(embedded["weekly_health"]) > 10
+    assert any(not r["present"] for r in embedded["known_pairs"])
     for name in embedded:
         assert embedded[name] == distributed[name], name
 
@@ -127,3 +145,63 @@ def test_member_stats_are_the_polars_member_stats_row_for_row(
 def test_unknown_engine_is_refused() -> None:
     with pytest.raises(ValueError, match="known: duckdb, spark"):
         query.connect("bigquery")  # type: ignore[arg-type]
+
+
+def test_known_pairs_edges_and_health_weeks_are_the_polars_ones_row_for_row(
+    frames: Frames, parquet: dict[str, Path]
+) -> None:
+    t = query.tables(query.connect("duckdb"), parquet)
+    pairs = stats.known_pairs(frames).sort("group_id", "member_id").to_dicts()
+    assert qm.known_pairs(t).to_pyarrow().to_pylist() == pairs
+    # IRC joins and parts share a second: the tie follows archive order on both sides
+    assert sum(not r["present"] for r in pairs) > 10 and any(r["last_spoke"] for r in pairs)
+    edges = kol.interaction_edges(frames).sort("source", "target").to_dicts()
+    assert qm.interaction_edges(t).to_pyarrow().to_pylist() == edges
+    assert len(edges) > 100 and any(r["weight"] > 1 for r in edges)
+    ad = ads.ad_flags(frames, AnalyticsSettings())
+    for weeks in (12, WEEKS):
+        expected = health._weekly(
+            frames.messages.with_columns(ad), join_times(frames), frames.now, weeks
+        )
+        rows = qm.weekly_health(t, frames.now, weeks).to_pyarrow().to_pylist()
+        assert qm.weekly_series(rows, weeks) == expected
+    assert len(expected) >= 5 and any(sum(g["newcomers"]) for g in expected.values())
+    assert any(0 < s < 1 for g in expected.values() for s in g["ad_share"])
+
+
+def test_pagerank_in_rounds_of_join_and_sum_is_the_polars_pagerank(
+    frames: Frames, parquet: dict[str, Path]
+) -> None:
+    con = query.connect("duckdb")
+    rows = qm.pagerank(con, qm.interaction_edges(query.tables(con, parquet)))
+    got = rows.to_pyarrow().to_pylist()
+    expected = kol.pagerank(kol.interaction_edges(frames)).sort("member_id").to_dicts()
+    assert [r["member_id"] for r in got] == [r["member_id"] for r in expected]
+    assert (
+        max(abs(a["pagerank"] - b["pagerank"]) for a, b in zip(got, expected, strict=True)) < 1e-9
+    )
+    assert abs(sum(r["pagerank"] for r in got) - 1) < 1e-9
+
+
+def test_the_layers_window_and_its_member_stats_are_the_polars_ones(
+    frames: Frames, parquet: dict[str, Path]
+) -> None:
+    t = query.tables(query.connect("duckdb"), parquet)
+    columns = ["group_id", "member_id", *stats.COUNTS, "first_ts", "last_ts", "joined_ts"]
+    for days in (1, WINDOW_DAYS, AnalyticsSettings().layer_window_days):
+        since = stats.active_day_window(frames, days)
+        assert (
+            qm.active_day_window(t, days).to_pyarrow().to_pylist()
+            == since.sort("group_id").to_dicts()
+        )
+        expected = (
+            stats.member_stats(frames, by_group=True, since=since)
+            .sort("group_id", "member_id")
+            .select(columns)
+            .to_dicts()
+        )
+        rows = query.member_stats(t, since=qm.active_day_window(t, days))
+        assert rows.to_pyarrow().to_pylist() == expected, days
+        if days == WINDOW_DAYS:  # the window bites: fewer messages than in the whole archive
+            whole = stats.member_stats(frames, by_group=True)["messages"].sum()
+            assert 0 < sum(r["messages"] for r in expected) < whole

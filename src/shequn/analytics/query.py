@@ -65,16 +65,24 @@ def connect(engine: Engine = "duckdb", *, spark: Any = None) -> Any:
     raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
 
 
-def export_parquet(f: Frames, folder: Path) -> dict[str, Path]:
-    """Write the frames the query layer reads as Parquet files (what a cluster reads)."""
+def export_parquet(f: Frames, folder: Path, *, ad: pl.Series | None = None) -> dict[str, Path]:
+    """Write the frames the query layer reads as Parquet files (what a cluster reads).
+
+    ``ad`` (:func:`shequn.analytics.ads.ad_flags`, one per message) adds the messages'
+    ``ad`` column that :func:`shequn.analytics.query_more.weekly_health` reads: the
+    ad heuristic works on texts, which stay out of the query layer.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    extra = [] if ad is None else [ad.alias("ad")]
     frames = {
         "messages": f.messages.select(
             "group_id", "member_id", "ts", "speech", "staff", "ugc", "forwarded", "is_bot",
-            "reply_member_id", f.messages["day"].cast(pl.String).alias("day"),
+            "reply_member_id", f.messages["day"].cast(pl.String).alias("day"), *extra,
         ),
         "members": f.members.select("member_id", "is_bot", "is_operator"),
-        "memberships": f.memberships.select("group_id", "member_id", "ts", "action", "actor_id"),
+        "memberships": f.memberships.with_row_index("seq").select(
+            "group_id", "member_id", "ts", "action", "actor_id", pl.col("seq").cast(pl.Int64),
+        ),
         "mentions": f.mentions.select("group_id", "member_id", "author_id", "ts"),
         "reactions": f.reactions.select("group_id", "member_id", "author_id", "count", "ts"),
     }  # fmt: skip
@@ -167,25 +175,45 @@ def retention(t: dict[str, Any], now: float) -> Any:
     return rows.group_by("group_id").aggregate(entries=rows.count(), **metrics).order_by("group_id")
 
 
-def member_stats(t: dict[str, Any], *, stay_days: int = 30) -> Any:
-    """Behaviour counts per known ``(group_id, member_id)`` pair over the whole archive.
+def _seen(t: dict[str, Any]) -> Any:
+    """The known ``(group_id, member_id)`` pairs: a message, a membership event or a reaction."""
+    keys = ["group_id", "member_id"]
+    msg, ms, rea = t["messages"], t["memberships"], t["reactions"]
+    return (
+        msg.filter(msg.member_id.notnull()).select(*keys)
+        .union(ms.select(*keys))
+        .union(rea.filter(rea.member_id != 0).select(*keys))
+        .distinct()
+    )  # fmt: skip
+
+
+def _in_window(table: Any, since: Any) -> Any:
+    """Rows of ``table`` at or after their group's ``since`` (groups without one: all)."""
+    if since is None:
+        return table
+    cut = since.select(since_group=since.group_id, since=since.since)
+    joined = table.left_join(cut, table.group_id == cut.since_group)
+    return joined.filter(joined.since.isnull() | (joined.ts >= joined.since)).drop(
+        "since_group", "since"
+    )
+
+
+def member_stats(t: dict[str, Any], *, stay_days: int = 30, since: Any = None) -> Any:
+    """Behaviour counts per known ``(group_id, member_id)`` pair, over the whole archive
+    or, with ``since`` (a ``group_id, since`` table such as
+    :func:`shequn.analytics.query_more.active_day_window`), each group's window.
 
     The same rows as :func:`shequn.analytics.stats.member_stats` with ``by_group=True``
-    and no window (the member layers' inputs): messages, active days, forwards, replies
+    (the member layers' inputs): messages, active days, forwards, replies
     and mentions received (and from how many people), reach, reactions received,
     invites (and how many stayed ``stay_days``), first/last message and first join.
     The Polars version's forward as-of join (each join's first leave) is a join plus a
     grouped minimum here, which every engine runs the same way.
     """
     keys = ["group_id", "member_id"]
-    msg, mem, ms = t["messages"], t["members"], t["memberships"]
-    mnt, rea = t["mentions"], t["reactions"]
-    seen = (
-        msg.filter(msg.member_id.notnull()).select(*keys)
-        .union(ms.select(*keys))
-        .union(rea.filter(rea.member_id != 0).select(*keys))
-        .distinct()
-    )  # fmt: skip
+    mem, ms = t["members"], t["memberships"]
+    msg, mnt, rea = (_in_window(t[k], since) for k in ("messages", "mentions", "reactions"))
+    seen = _seen(t)
     speech = msg.filter(msg.speech & msg.member_id.notnull())
     counts = speech.group_by(keys).aggregate(
         messages=speech.count(),
@@ -225,7 +253,8 @@ def member_stats(t: dict[str, Any], *, stay_days: int = 30) -> Any:
     stayed = spans.left_ts.isnull() | (spans.left_ts > spans.ts + stay_days * DAY)
     spans = spans.mutate(stayed_n=stayed.cast("int64") * spans.n)
     joined = spans.group_by(keys).aggregate(joined_ts=spans.ts.min())
-    invited = spans.filter(spans.actor_id.notnull() & (spans.actor_id != spans.member_id))
+    invited = _in_window(spans, since)
+    invited = invited.filter(invited.actor_id.notnull() & (invited.actor_id != invited.member_id))
     invites = invited.group_by(["group_id", invited.actor_id.name("member_id")]).aggregate(
         invites=invited.n.sum(), invites_stayed=invited.stayed_n.sum()
     )
