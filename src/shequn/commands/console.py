@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
             adapters = [build_adapter(a) for a in cfg.accounts.values()]
             moderate = _real_moderator()
         except (ConfigError, AdapterUnavailable, OSError) as e:
-            err.print(str(e), markup=False, style="red")
+            err.print(str(e), markup=False, style="red", soft_wrap=True)
             raise typer.Exit(2) from None
         if not adapters:
             err.print("accounts: no account configured", markup=False, style="red")

@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
                 audit.record(conn, actor=None, actor_name="cli", action="crm.order.import",
                              target=file.name[:200], after=counts, now=now)  # fmt: skip
         except OrderError as e:
-            console.print(f"[red]{e}[/red]")
+            console.print(f"[red]{e}[/red]", soft_wrap=True)
             raise typer.Exit(1) from None
         finally:
             store.close()
@@ -128,7 +128,7 @@ def register(app: typer.Typer) -> None:
                 audit.record(conn, actor=None, actor_name="cli", action="crm.shop.add",
                              target=f"shop:{name}", now=now)  # fmt: skip
         except OrderError as e:
-            console.print(f"[red]{e}[/red]")
+            console.print(f"[red]{e}[/red]", soft_wrap=True)
             raise typer.Exit(1) from None
         finally:
             store.close()
