@@ -9,23 +9,18 @@ through :mod:`shequn.actions.moderation` exactly as the bot does it. Screenshots
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
-from console_helpers import PASSWORD, TG, Clock, add_user, group_id, plan_mute
+from console_helpers import CHROMIUM, PASSWORD, TG, Clock, add_user, group_id, plan_mute, served
 from sqlalchemy import select
 
 from shequn.console.app import create_app
 from shequn.platforms.port import FakePlatform
 from shequn.store import Store, schema
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"
@@ -40,34 +35,14 @@ class Live:
     shots: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live(seeded: Store, tmp_path: Path) -> Iterator[Live]:
     fake = FakePlatform(name="telegram")
     app = create_app(seeded, platforms={"telegram": fake}, clock=Clock(time.time()))
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
     shots = Path(os.environ.get("SHEQUN_SCREENSHOTS") or tmp_path / "shots")
     shots.mkdir(parents=True, exist_ok=True)
-    try:
-        yield Live(f"http://127.0.0.1:{port}", seeded, fake, shots)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield Live(url, seeded, fake, shots)
 
 
 @pytest.fixture(scope="module")

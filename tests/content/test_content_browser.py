@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from console_helpers import PASSWORD, Clock, add_user
+from console_helpers import CHROMIUM, PASSWORD, Clock, add_user, served
 
 from shequn.console.app import create_app
 from shequn.platforms.port import FakePlatform
 from shequn.store import Store
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -35,21 +24,8 @@ def live_url(seeded: Store) -> Iterator[str]:
     app = create_app(
         seeded, platforms={"telegram": FakePlatform("telegram")}, clock=Clock(time.time())
     )
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=_free_port(), log_level="warning", lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 def test_create_a_weekday_plan_and_see_its_preview(

@@ -9,15 +9,22 @@ member. Screenshots of the segment and member pages go to ``$SHEQUN_SCREENSHOTS`
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from console_helpers import AI, PASSWORD, RUN, TELEGRAM, TG, WECHAT, Clock, add_user
+from console_helpers import (
+    AI,
+    CHROMIUM,
+    PASSWORD,
+    RUN,
+    TELEGRAM,
+    TG,
+    WECHAT,
+    Clock,
+    add_user,
+    served,
+)
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -26,18 +33,11 @@ from shequn.console import auth
 from shequn.console.app import create_app
 from shequn.store import Store, schema
 
-CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -58,23 +58,8 @@ def seeded_sqlite(sqlite_store: Store) -> Store:
 def server(seeded_sqlite: Store) -> Iterator[str]:
     seeded = seeded_sqlite
     # the archive's newest message is from 2023: the console's clock is set just after it
-    app = create_app(seeded, clock=Clock(1_700_200_000.0))
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with served(create_app(seeded, clock=Clock(1_700_200_000.0))) as url:
+        yield url
 
 
 def test_segment_export_to_excel_and_member_page(

@@ -14,7 +14,11 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, RoomPreset, RoomSendError, RoomVisibility
+from matrix_live import WAIT
+from matrix_live import client_of as _client
+from matrix_live import say as _say
+from matrix_live import until as _until
+from nio import AsyncClient, RoomPreset, RoomVisibility
 from sqlalchemy import select
 from synapse_server import MatrixUser, Synapse
 
@@ -25,34 +29,6 @@ from shequn.platforms.matrix import MatrixAdapter
 from shequn.store import open_store, schema
 
 AD = "加我薇 信 领福利，兼职日结三百 ➕V: abc12345"
-WAIT = 15.0
-
-
-async def _until(check: Callable[[], Any], what: str) -> Any:
-    """Poll ``check`` (sync or async) until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + WAIT
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
-
-
-def _client(server: Synapse, user: MatrixUser) -> AsyncClient:
-    c = AsyncClient(server.url, user.user_id, device_id=user.device_id)
-    c.access_token = user.access_token
-    c.user_id = user.user_id
-    return c
-
-
-async def _say(c: AsyncClient, room: str, text: str) -> str | None:
-    """The new event id, or None when the server refuses (muted)."""
-    resp = await c.room_send(room, "m.room.message", {"msgtype": "m.text", "body": text})
-    return None if isinstance(resp, RoomSendError) else str(resp.event_id)
 
 
 async def _redacted(c: AsyncClient, room: str, event_id: str) -> bool:

@@ -16,7 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from nio import AsyncClient, RoomPreset, RoomSendError
+from matrix_live import client_of as _client
+from matrix_live import say as _say
+from matrix_live import until as _until
+from nio import AsyncClient, RoomPreset
 from sqlalchemy import select
 from synapse_server import MatrixUser, Synapse
 
@@ -34,31 +37,6 @@ WAIT = 20.0
 PASSWORD = "correct horse battery"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing")
-
-
-async def _until(check: Callable[[], object], what: str, wait: float = WAIT) -> object:
-    deadline = asyncio.get_running_loop().time() + wait
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
-
-
-def _client(server: Synapse, user: MatrixUser) -> AsyncClient:
-    c = AsyncClient(server.url, user.user_id, device_id=user.device_id)
-    c.access_token = user.access_token
-    c.user_id = user.user_id
-    return c
-
-
-async def _say(c: AsyncClient, room: str, text: str) -> str | None:
-    resp = await c.room_send(room, "m.room.message", {"msgtype": "m.text", "body": text})
-    return None if isinstance(resp, RoomSendError) else str(resp.event_id)
 
 
 async def _bot_said(c: AsyncClient, room: str, bot_id: str, text: str) -> bool:

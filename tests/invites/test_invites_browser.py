@@ -3,51 +3,26 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from console_helpers import PASSWORD, TELEGRAM, TG, Clock, add_user
+from console_helpers import CHROMIUM, PASSWORD, TELEGRAM, TG, Clock, add_user, served
 
 from shequn.actions.imports import import_file
 from shequn.console.app import create_app
 from shequn.store import Store
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def live(sqlite_store: Store) -> Iterator[str]:
     import_file(sqlite_store, TELEGRAM)
     add_user(sqlite_store, "boss", "owner")
-    app = create_app(sqlite_store, clock=Clock(time.time()))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning",
-                       lifespan="off", ws="none")
-    )  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(create_app(sqlite_store, clock=Clock(time.time()))) as url:
+        yield url
 
 
 def test_invites_pages_on_a_phone(live: str, tmp_path: Path) -> None:

@@ -3,20 +3,16 @@ layer with one tap (htmx swaps the suggestions), in Chinese, with no script erro
 
 from __future__ import annotations
 
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "console"))
 
 from console_fixtures import cheap_argon2, seeded
-from console_helpers import PASSWORD, TG, Clock, add_user, group_id
+from console_helpers import CHROMIUM, PASSWORD, TG, Clock, add_user, group_id, served
 from layers_actions_helpers import SAMPLE, export_events, replay_layers
 from sqlalchemy import select
 
@@ -26,8 +22,6 @@ from shequn.store import Store, schema
 
 __all__ = ["cheap_argon2", "seeded"]
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 @pytest.fixture
 def server(seeded: Store) -> Iterator[tuple[str, FakePlatform]]:
@@ -36,24 +30,8 @@ def server(seeded: Store) -> Iterator[tuple[str, FakePlatform]]:
     now = replay_layers(seeded, "telegram", export_events(SAMPLE / "oop.json")) + 3600
     fake = FakePlatform(name="telegram")
     app = create_app(seeded, platforms={"telegram": fake}, clock=Clock(now))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", fake
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield url, fake
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium not installed")

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
-from console_helpers import PASSWORD, add_user
+from console_helpers import CHROMIUM, PASSWORD, add_user, served
 from test_reviews_figures import D, T, _build
 
 from shequn.console.app import create_app
 from shequn.features.reviews import all_items
 from shequn.store import Store
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing")
@@ -28,44 +22,23 @@ def test_review_page_draws_its_chart(sqlite_store: Store) -> None:
     add_user(sqlite_store, "boss", "owner")
     with sqlite_store.engine.connect() as conn:
         (item,) = [i for i in all_items(conn) if i.kind == "poll"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
     app = create_app(sqlite_store, clock=lambda: T + 30 * D)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
     shots = Path(os.environ.get("SHEQUN_SCREENSHOTS") or Path(__file__).parents[1] / ".screenshots")
     shots.mkdir(parents=True, exist_ok=True)
-    try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-            )
-            page = b.new_page(locale="zh-CN", viewport={"width": 360, "height": 900})
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            base = f"http://127.0.0.1:{port}"
-            page.goto(f"{base}/login")
-            page.fill("input[name=name]", "boss")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.goto(f"{base}/reviews/poll/{item.id}")
-            chart = page.get_by_test_id("review-chart")
-            expect(chart.locator("svg")).to_have_count(1)
-            expect(chart.locator("svg path").first).to_be_attached()
-            page.screenshot(path=str(shots / "review-zh-phone.png"), full_page=True)
-            assert errors == [], errors
-            b.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(app) as base, sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        page = b.new_page(locale="zh-CN", viewport={"width": 360, "height": 900})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/login")
+        page.fill("input[name=name]", "boss")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(f"{base}/reviews/poll/{item.id}")
+        chart = page.get_by_test_id("review-chart")
+        expect(chart.locator("svg")).to_have_count(1)
+        expect(chart.locator("svg path").first).to_be_attached()
+        page.screenshot(path=str(shots / "review-zh-phone.png"), full_page=True)
+        assert errors == [], errors
+        b.close()

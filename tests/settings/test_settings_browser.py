@@ -9,32 +9,22 @@ settings and templates pages go to ``$SHEQUN_SCREENSHOTS`` (default
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from console_helpers import PASSWORD, RUN, TG, Clock, add_user, group_id
+from console_helpers import CHROMIUM, PASSWORD, RUN, TG, Clock, add_user, group_id, served
 
 from shequn.console.app import create_app
 from shequn.groupsettings import layers_of
 from shequn.store import Store
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / ".screenshots"
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -45,23 +35,8 @@ def store(sqlite_store: Store) -> Store:
 
 @pytest.fixture
 def server(seeded: Store) -> Iterator[str]:
-    app = create_app(seeded, clock=Clock(time.time()))
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with served(create_app(seeded, clock=Clock(time.time()))) as url:
+        yield url
 
 
 def test_create_a_template_from_a_group_and_apply_it_to_another(server: str, seeded: Store) -> None:
