@@ -24,7 +24,7 @@ GroupKey = tuple[str, str]
 class Item:
     """One reviewable thing: ``kind`` + ``id`` name it, ``at`` splits before from after."""
 
-    kind: str  # poll | chain | lottery | event | topic | post | mass | <registered>
+    kind: str  # poll | chain | lottery | event | topic | post | mass | campaign | coupon
     id: int
     title: str
     at: float
@@ -95,7 +95,40 @@ def _mass(conn: Connection) -> list[Item]:
     return _sends(conn, "mass", "mass", schema.content_mass)
 
 
-SOURCES: list[Source] = [_activities, _topics, _posts, _mass]
+def _campaigns(conn: Connection) -> list[Item]:
+    """Fission campaigns (裂变): from their start, in the groups their 活码 and their
+    referrers bring people into."""
+    c, t, r = schema.invite_campaigns, schema.invite_targets, schema.invite_referrers
+    groups: dict[int, set[GroupKey]] = {}
+    via_code = select(c.c.id, t.c.platform, t.c.group_id).join(t, t.c.code_id == c.c.code_id)
+    via_referrers = select(r.c.campaign_id, r.c.platform, r.c.group_id).where(r.c.group_id != "")
+    for cid, platform, gid in [*conn.execute(via_code), *conn.execute(via_referrers)]:
+        groups.setdefault(cid, set()).add((platform, gid))
+    rows = conn.execute(select(c.c.id, c.c.name, c.c.starts_at))
+    return [
+        Item("campaign", row.id, row.name, float(row.starts_at), tuple(sorted(groups[row.id])))
+        for row in rows
+        if groups.get(row.id)
+    ]
+
+
+def _coupons(conn: Connection) -> list[Item]:
+    """Coupon / promotion campaigns of the CRM: from their announcement, in its groups."""
+    c, s = schema.crm_campaigns, schema.content_sends
+    rows = conn.execute(
+        select(c.c.id, c.c.name, c.c.created_at, s.c.platform, s.c.group_id)
+        .join(s, (s.c.source == "mass") & (s.c.source_id == c.c.mass_id))
+        .order_by(c.c.id)
+    ).all()
+    found: dict[int, tuple[str, float, set[GroupKey]]] = {}
+    for row in rows:
+        found.setdefault(row.id, (row.name, float(row.created_at), set()))[2].add(
+            (row.platform, row.group_id)
+        )
+    return [Item("coupon", i, n, at, tuple(sorted(g))) for i, (n, at, g) in found.items()]
+
+
+SOURCES: list[Source] = [_activities, _topics, _posts, _mass, _campaigns, _coupons]
 
 
 def register_source(source: Source) -> None:
