@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from shequn import secrets
 from shequn.store import Store, open_store, resolve_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,6 +33,14 @@ def _shared_data() -> Path:
         if base.is_dir():
             return base
     raise RuntimeError("the shared data folder (../shared/data) is missing; set SHEQUN_SHARED_DATA")
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    """Secrets a test's configuration remembered (for redaction) end with the test: with
+    several tests per process, a token like "secret" would redact the next test's text."""
+    yield
+    secrets.forget_all()
 
 
 @pytest.fixture(scope="session")

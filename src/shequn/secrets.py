@@ -31,6 +31,7 @@ __all__ = [
     "ENV_VAR",
     "SecretsError",
     "apply",
+    "forget_all",
     "install_log_redaction",
     "known",
     "read_file",
@@ -122,6 +123,14 @@ def remember(name: str, value: str) -> None:
         _known[value] = name
         # Longest first, so a secret that contains another is replaced whole.
         _pattern = re.compile("|".join(re.escape(v) for v in sorted(_known, key=len, reverse=True)))
+
+
+def forget_all() -> None:
+    """Forget every remembered secret (a process that reloads its configuration; tests)."""
+    global _pattern
+    with _lock:
+        _known.clear()
+        _pattern = None
 
 
 def known() -> Mapping[str, str]:
