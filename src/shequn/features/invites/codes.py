@@ -14,7 +14,7 @@ no membership event but messages: they were there before anyone saw them join).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +31,11 @@ __all__ = [
     "create_code",
     "figures",
     "group_sizes",
+    "has_room",
     "record_visit",
     "targets_of",
     "update_code",
     "update_target",
-    "with_room",
 ]
 
 #: Members per group before a code rolls over: WeChat's group limit.
@@ -65,11 +65,12 @@ class Target:
         return self.status == "open"
 
 
-def with_room(
-    sizes: Mapping[Any, int], caps: Mapping[Any, int], *, reserve: int, order: Sequence[Any]
-) -> list[Any]:
-    """The keys of ``order`` whose size leaves ``reserve`` places under their cap."""
-    return [k for k in order if sizes.get(k, 0) + reserve < caps[k]]
+def has_room(size: int, cap: int, reserve: int) -> bool:
+    """Does a group of ``size`` still leave ``reserve`` places under its ``cap``?
+
+    The reserve is there because joins through a code race the next size count.
+    """
+    return size + reserve < cap
 
 
 def group_sizes(conn: Connection, keys: Iterable[GroupKey]) -> dict[GroupKey, int]:
@@ -140,7 +141,7 @@ def targets_of(conn: Connection, code: Any, *, reserve: int | None = None) -> li
                 status = "archived"
         else:
             size = counted.get((r.platform, r.group_id), 0)
-        if status == "open" and not with_room({0: size}, {0: cap}, reserve=keep, order=[0]):
+        if status == "open" and not has_room(size, cap, keep):
             status = "full"
         out.append(
             Target(r.id, r.platform, r.group_id, r.link, r.qr_url, r.invite_key, cap, size,

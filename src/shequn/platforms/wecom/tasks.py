@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
 
+from shequn.features.invites.codes import has_room
 from shequn.platforms.port import MALFORMED, PlatformError
 from shequn.store import Store, schema
 
@@ -546,6 +547,6 @@ def next_group_with_room(
     ``auto_create_room``, opens a new group when all of them are full. An empty list
     means: every group is full, let WeCom create the next one.
     """
-    open_ = [(n, c) for c, n in sizes.items() if n + reserve < limit]
+    open_ = [(n, c) for c, n in sizes.items() if has_room(n, limit, reserve)]
     open_.sort(key=lambda nc: (-nc[0], nc[1]))
     return [c for _n, c in open_[:take]]
