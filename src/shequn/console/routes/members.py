@@ -143,6 +143,16 @@ def _first_group(conn: Connection, account: Account, user: User, action: Action)
     return sorted(account_groups(conn, account) & _reach(conn, user, action))[0]
 
 
+def _audit_member(
+    conn: Connection, request: Request, session: Session, account: Account, action: str,
+    target: str, before: Any = None, after: Any = None,
+) -> None:  # fmt: skip
+    """The audit row of a change to a member's profile, filed under a group of theirs
+    the user may edit (so the group's managers see it)."""
+    group = _first_group(conn, account, session.user, Action.EDIT_MEMBERS)
+    _audit(conn, request, session, action, target, group, before=before, after=after)
+
+
 # -- the member list and segments ----------------------------------------------------------
 
 
@@ -617,9 +627,15 @@ async def add_tag(request: Request, platform: str, member_id: str) -> Response:
         except ValueError as e:
             conn.rollback()
             return member_page(request, platform, member_id, error=str(e))
-        _audit(conn, request, session, "crm.tag.add", f"{platform}:{member_id}",
-               group=_first_group(conn, account, session.user, Action.EDIT_MEMBERS),
-               after={"category": category, "tag": tag})  # fmt: skip
+        _audit_member(
+            conn,
+            request,
+            session,
+            account,
+            "crm.tag.add",
+            f"{platform}:{member_id}",
+            after={"category": category, "tag": tag},
+        )
     return _back(account, "saved")
 
 
@@ -635,9 +651,15 @@ async def remove_tag(request: Request, platform: str, member_id: str) -> Respons
     category, tag = str(form.get("category", "")), str(form.get("tag", ""))
     with c.store.engine.begin() as conn:
         if tags.remove_tag(conn, owner, category, tag):
-            _audit(conn, request, session, "crm.tag.remove", f"{owner[0]}:{owner[1]}",
-                   group=_first_group(conn, account, session.user, Action.EDIT_MEMBERS),
-                   before={"category": category, "tag": tag})  # fmt: skip
+            _audit_member(
+                conn,
+                request,
+                session,
+                account,
+                "crm.tag.remove",
+                f"{owner[0]}:{owner[1]}",
+                before={"category": category, "tag": tag},
+            )
     return _back(account, "saved")
 
 
@@ -654,9 +676,15 @@ async def add_note(request: Request, platform: str, member_id: str) -> Response:
         except ValueError as e:
             conn.rollback()
             return member_page(request, platform, member_id, error=str(e))
-        _audit(conn, request, session, "crm.note.add", f"{platform}:{member_id}",
-               group=_first_group(conn, account, session.user, Action.EDIT_MEMBERS),
-               after={"note": nid, "text": text.strip()[:200]})  # fmt: skip
+        _audit_member(
+            conn,
+            request,
+            session,
+            account,
+            "crm.note.add",
+            f"{platform}:{member_id}",
+            after={"note": nid, "text": text.strip()[:200]},
+        )
     return _back(account, "saved")
 
 
@@ -680,9 +708,15 @@ async def link_member(request: Request, platform: str, member_id: str) -> Respon
         except ValueError as e:
             conn.rollback()
             return member_page(request, platform, member_id, error=str(e))
-        _audit(conn, request, session, "crm.identity.link", f"{platform}:{member_id}",
-               group=_first_group(conn, account, session.user, Action.EDIT_MEMBERS),
-               after={"profile": pid, "linked": other_raw})  # fmt: skip
+        _audit_member(
+            conn,
+            request,
+            session,
+            account,
+            "crm.identity.link",
+            f"{platform}:{member_id}",
+            after={"profile": pid, "linked": other_raw},
+        )
     return _back(account, "linked")
 
 
@@ -697,9 +731,15 @@ async def unlink_member(request: Request, platform: str, member_id: str) -> Resp
         raise HTTPException(404, "no such member")
     with c.store.engine.begin() as conn:
         left = identities.unlink(conn, target)
-        _audit(conn, request, session, "crm.identity.unlink", f"{target[0]}:{target[1]}",
-               group=_first_group(conn, account, session.user, Action.EDIT_MEMBERS),
-               before={"linked": [f"{p}:{m}" for p, m in left]})  # fmt: skip
+        _audit_member(
+            conn,
+            request,
+            session,
+            account,
+            "crm.identity.unlink",
+            f"{target[0]}:{target[1]}",
+            before={"linked": [f"{p}:{m}" for p, m in left]},
+        )
     return _back(account, "unlinked")
 
 
