@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from shequn.events import MessagePosted, ReactionAdded
 from shequn.features.checkin.points import award
+from shequn.features.checkin.scope import Scope, in_scope, scope_groups
 from shequn.store import schema
 
 if TYPE_CHECKING:
@@ -28,31 +29,39 @@ Behaviour = Literal["helpful", "vote", "chain", "attend"]
 THANKS_EMOJI = ("👍", "🙏", "❤️", "❤", "💯")
 
 
-def credit(ctx: Context, member: str, behaviour: Behaviour, ref: str, ts: float) -> int:
-    """Credit ``member`` for ``behaviour`` about ``ref`` once; the points credited."""
+def credit(
+    ctx: Context, member: str, behaviour: Behaviour, ref: str, ts: float, *, once: bool = False
+) -> int:
+    """Credit ``member`` for ``behaviour`` about ``ref`` once; the points credited.
+
+    ``once``: ``ref`` pays one member only (a question answered: whoever closes it
+    first), not once per member.
+    """
     s = ctx.settings.checkin
     points = int(getattr(s, f"{behaviour}_points"))
     if not s.enabled or points <= 0:
         return 0
     conn, pf, g = ctx.conn, ctx.platform.name, ctx.group_id
-    if _credited(conn, pf, g, member, behaviour, ref):
+    sc = scope_groups(conn, pf, g, s)
+    if _credited(conn, pf, g, None if once else member, behaviour, ref):
         return 0
     day = datetime.fromtimestamp(ts, ZoneInfo(s.timezone)).date().isoformat()
     return award(conn, pf, g, member, points=points, reason=behaviour, day=day, ts=ts,
-                 cap=s.behaviour_cap, ref=ref[:255])  # fmt: skip
+                 cap=s.behaviour_cap, ref=ref[:255], scope=sc)  # fmt: skip
 
 
 def _credited(
-    conn: Connection, platform: str, group: str, member: str, reason: str, ref: str
+    conn: Connection, platform: str, group: Scope, member: str | None, reason: str, ref: str
 ) -> bool:
     p = schema.points_ledger
     q = select(p.c.id).where(
         p.c.platform == platform,
-        p.c.group_id == group,
-        p.c.member_id == member,
+        in_scope(p.c.group_id, group),
         p.c.reason == reason,
         p.c.ref == ref[:255],
     )
+    if member is not None:
+        q = q.where(p.c.member_id == member)
     return conn.execute(q).first() is not None
 
 

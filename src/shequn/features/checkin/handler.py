@@ -13,6 +13,7 @@ from shequn.features.checkin import rewards
 from shequn.features.checkin.awards import me_text
 from shequn.features.checkin.behaviours import thanked
 from shequn.features.checkin.points import award, points_balance, spend
+from shequn.features.checkin.scope import Scope, in_scope, scope_groups
 from shequn.features.checkin.settings import CheckinSettings
 from shequn.store import schema
 
@@ -60,15 +61,16 @@ def local_day(ts: float, tz: str) -> date:
 
 
 def streak_and_total(
-    conn: Connection, platform: str, group: str, member: str, day: date
+    conn: Connection, platform: str, group: Scope, member: str, day: date
 ) -> tuple[int, int]:
-    """Consecutive days ending on ``day`` (0 if ``day`` is missing) and all days."""
+    """Consecutive days ending on ``day`` (0 if ``day`` is missing) and all days, in the
+    group or across a set's groups (a day checked in twice there counts once)."""
     c = schema.checkins
     days = {
         r[0]
         for r in conn.execute(
             select(c.c.day).where(
-                c.c.platform == platform, c.c.group_id == group, c.c.member_id == member
+                c.c.platform == platform, in_scope(c.c.group_id, group), c.c.member_id == member
             )
         )
     }
@@ -79,11 +81,11 @@ def streak_and_total(
     return streak, len(days)
 
 
-def _checked_in(conn: Connection, platform: str, group: str, member: str, day: date) -> bool:
+def _checked_in(conn: Connection, platform: str, group: Scope, member: str, day: date) -> bool:
     c = schema.checkins
     q = select(c.c.id).where(
         c.c.platform == platform,
-        c.c.group_id == group,
+        in_scope(c.c.group_id, group),
         c.c.member_id == member,
         c.c.day == day.isoformat(),
     )
@@ -135,11 +137,12 @@ def _check_in(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
     assert ev.sender is not None
     conn, pf, g = ctx.conn, ctx.platform.name, ev.group_id
     mid, name = ev.sender.platform_id, ev.sender.name or ev.sender.platform_id
+    sc = scope_groups(conn, pf, g, s)
     today = local_day(ev.ts, s.timezone)
     day = today.isoformat()
-    if _checked_in(conn, pf, g, mid, today):
-        streak, total = streak_and_total(conn, pf, g, mid, today)
-        points = points_balance(conn, pf, g, mid)
+    if _checked_in(conn, pf, sc, mid, today):
+        streak, total = streak_and_total(conn, pf, sc, mid, today)
+        points = points_balance(conn, pf, sc, mid)
         _say(ctx, ev, "again", name=name, streak=streak, total=total, points=points)
         return
     conn.execute(
@@ -147,13 +150,12 @@ def _check_in(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
             platform=pf, group_id=g, member_id=mid, name=name, day=day, makeup=False, ts=ev.ts
         )
     )
-    streak, total = streak_and_total(conn, pf, g, mid, today)
-    gain = award(
-        conn, pf, g, mid, points=s.points, reason="checkin", day=day, ts=ev.ts, cap=s.daily_cap
-    )
+    streak, total = streak_and_total(conn, pf, sc, mid, today)
+    gain = award(conn, pf, g, mid, points=s.points, reason="checkin", day=day, ts=ev.ts,
+                 cap=s.daily_cap, scope=sc)  # fmt: skip
     tiers = []
     for tier in sorted(s.tiers, key=lambda t: t.days):
-        if streak >= tier.days and not _has_reason(conn, pf, g, mid, f"checkin.tier.{tier.days}"):
+        if streak >= tier.days and not _has_reason(conn, pf, sc, mid, f"checkin.tier.{tier.days}"):
             # The entry is written even when the cap leaves nothing: it marks the title
             # as given, so it is announced once.
             bonus = award(
@@ -166,20 +168,21 @@ def _check_in(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
                 day=day,
                 ts=ev.ts,
                 cap=s.daily_cap,
+                scope=sc,
             )
             _mark(conn, pf, g, mid, f"checkin.tier.{tier.days}", day, ev.ts)
             tiers.append((tier, bonus))
-    points = points_balance(conn, pf, g, mid)
+    points = points_balance(conn, pf, sc, mid)
     _say(ctx, ev, "ok", name=name, streak=streak, total=total, points=points, gain=gain)
     for tier, bonus in tiers:
         _say(ctx, ev, "tier", name=name, days=tier.days, title=tier.title, bonus=bonus)
 
 
-def _has_reason(conn: Connection, platform: str, group: str, member: str, reason: str) -> bool:
+def _has_reason(conn: Connection, platform: str, group: Scope, member: str, reason: str) -> bool:
     p = schema.points_ledger
     q = select(p.c.id).where(
         p.c.platform == platform,
-        p.c.group_id == group,
+        in_scope(p.c.group_id, group),
         p.c.member_id == member,
         p.c.reason == reason,
     )
@@ -206,12 +209,13 @@ def _make_up(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
     assert ev.sender is not None
     conn, pf, g = ctx.conn, ctx.platform.name, ev.group_id
     mid, name = ev.sender.platform_id, ev.sender.name or ev.sender.platform_id
+    sc = scope_groups(conn, pf, g, s)
     today = local_day(ev.ts, s.timezone)
     yesterday = today - timedelta(days=1)
     # Only a gap of exactly yesterday, after a checked-in day before it, is filled:
     # otherwise the make-up would buy points of streak it never had.
-    if _checked_in(conn, pf, g, mid, yesterday) or not _checked_in(
-        conn, pf, g, mid, yesterday - timedelta(days=1)
+    if _checked_in(conn, pf, sc, mid, yesterday) or not _checked_in(
+        conn, pf, sc, mid, yesterday - timedelta(days=1)
     ):
         _say(ctx, ev, "no_gap", name=name)
         return
@@ -220,7 +224,7 @@ def _make_up(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
     used = conn.execute(
         select(func.count()).where(
             p.c.platform == pf,
-            p.c.group_id == g,
+            in_scope(p.c.group_id, sc),
             p.c.member_id == mid,
             p.c.reason == "makeup",
             p.c.day >= f"{month}-01",
@@ -231,8 +235,9 @@ def _make_up(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
         _say(ctx, ev, "limit", name=name, n=s.makeup_per_month)
         return
     day = today.isoformat()
-    if not spend(conn, pf, g, mid, points=s.makeup_cost, reason="makeup", day=day, ts=ev.ts):
-        points = points_balance(conn, pf, g, mid)
+    if not spend(conn, pf, g, mid, points=s.makeup_cost, reason="makeup", day=day, ts=ev.ts,
+                 scope=sc):  # fmt: skip
+        points = points_balance(conn, pf, sc, mid)
         _say(ctx, ev, "poor", name=name, cost=s.makeup_cost, points=points)
         return
     conn.execute(
@@ -246,9 +251,9 @@ def _make_up(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
             ts=ev.ts,
         )
     )
-    end = today if _checked_in(conn, pf, g, mid, today) else yesterday
-    streak, _total = streak_and_total(conn, pf, g, mid, end)
-    points = points_balance(conn, pf, g, mid)
+    end = today if _checked_in(conn, pf, sc, mid, today) else yesterday
+    streak, _total = streak_and_total(conn, pf, sc, mid, end)
+    points = points_balance(conn, pf, sc, mid)
     _say(
         ctx,
         ev,
@@ -264,17 +269,19 @@ def _make_up(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
 def _me(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
     assert ev.sender is not None
     conn, pf, g, mid = ctx.conn, ctx.platform.name, ev.group_id, ev.sender.platform_id
+    sc = scope_groups(conn, pf, g, s)
     today = local_day(ev.ts, s.timezone)
-    streak, total = streak_and_total(conn, pf, g, mid, today)
+    streak, total = streak_and_total(conn, pf, sc, mid, today)
     if not streak:  # not checked in yet today: the streak still runs to yesterday
-        streak = streak_and_total(conn, pf, g, mid, today - timedelta(days=1))[0]
+        streak = streak_and_total(conn, pf, sc, mid, today - timedelta(days=1))[0]
     name = ev.sender.name or mid
-    text = me_text(conn, pf, g, mid, name, s, ctx.settings.language, today, streak, total)
+    text = me_text(conn, pf, sc, mid, name, s, ctx.settings.language, today, streak, total)
     ctx.plan("send", params={"text": text}, member_id=mid, reason="checkin.me")
 
 
 def _leaderboard(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
-    conn, pf, g = ctx.conn, ctx.platform.name, ev.group_id
+    conn, pf = ctx.conn, ctx.platform.name
+    g = scope_groups(conn, pf, ev.group_id, s)
     today = local_day(ev.ts, s.timezone)
     monday = (today - timedelta(days=today.weekday())).isoformat()
     lang = ctx.settings.language
@@ -297,10 +304,10 @@ def _leaderboard(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
     )
 
 
-def _top(conn: Connection, platform: str, group: str, since: str | None) -> list[tuple[str, int]]:
+def _top(conn: Connection, platform: str, group: Scope, since: str | None) -> list[tuple[str, int]]:
     p = schema.points_ledger
     total = func.sum(p.c.delta).label("total")
-    q = select(p.c.member_id, total).where(p.c.platform == platform, p.c.group_id == group)
+    q = select(p.c.member_id, total).where(p.c.platform == platform, in_scope(p.c.group_id, group))
     if since is not None:
         q = q.where(p.c.day >= since)
     q = q.group_by(p.c.member_id).having(func.sum(p.c.delta) > 0)
@@ -308,7 +315,9 @@ def _top(conn: Connection, platform: str, group: str, since: str | None) -> list
     return [(r.member_id, int(r.total)) for r in conn.execute(q)]
 
 
-def _names(conn: Connection, platform: str, group: str) -> dict[str, str]:
+def _names(conn: Connection, platform: str, group: Scope) -> dict[str, str]:
     c = schema.checkins
-    q = select(c.c.member_id, c.c.name).where(c.c.platform == platform, c.c.group_id == group)
+    q = select(c.c.member_id, c.c.name).where(
+        c.c.platform == platform, in_scope(c.c.group_id, group)
+    )
     return {r.member_id: r.name for r in conn.execute(q.order_by(c.c.ts))}

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Connection, func, select
 
+from shequn.features.checkin.scope import Scope, in_scope
 from shequn.store import schema
 
 __all__ = ["award", "points_balance", "spend"]
 
 
-def points_balance(conn: Connection, platform: str, group: str, member: str) -> int:
-    """The member's points in the group: the sum of their ledger entries."""
+def points_balance(conn: Connection, platform: str, group: Scope, member: str) -> int:
+    """The member's points in the group (or a set's groups): the sum of their entries."""
     p = schema.points_ledger
     total = conn.execute(
         select(func.coalesce(func.sum(p.c.delta), 0)).where(
-            p.c.platform == platform, p.c.group_id == group, p.c.member_id == member
+            p.c.platform == platform, in_scope(p.c.group_id, group), p.c.member_id == member
         )
     ).scalar_one()
     return int(total)
@@ -32,16 +35,19 @@ def award(
     ts: float,
     cap: int,
     ref: str | None = None,
+    scope: Sequence[str] | None = None,
 ) -> int:
     """Credit up to ``points`` for ``reason``, keeping the day's total for it within ``cap``.
 
-    Returns the points actually credited (0 once the cap is reached: nothing is written).
+    The entry is written in ``group``; the cap counts the entries in ``scope`` (the
+    groups of a set, see :mod:`.scope`; default: ``group`` alone). Returns the points
+    actually credited (0 once the cap is reached: nothing is written).
     """
     p = schema.points_ledger
     earned = conn.execute(
         select(func.coalesce(func.sum(p.c.delta), 0)).where(
             p.c.platform == platform,
-            p.c.group_id == group,
+            in_scope(p.c.group_id, scope or group),
             p.c.member_id == member,
             p.c.reason == reason,
             p.c.day == day,
@@ -65,9 +71,11 @@ def spend(
     day: str,
     ts: float,
     ref: str | None = None,
+    scope: Sequence[str] | None = None,
 ) -> bool:
-    """Debit ``points`` if the balance covers them; ``False`` (nothing written) if not."""
-    if points_balance(conn, platform, group, member) < points:
+    """Debit ``points`` if the balance (in ``scope``, default ``group``) covers them;
+    ``False`` (nothing written) if not."""
+    if points_balance(conn, platform, scope or group, member) < points:
         return False
     _entry(conn, platform, group, member, -points, reason, day, ts, ref)
     return True

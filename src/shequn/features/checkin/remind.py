@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 
 from shequn.actions.moderation import plan
 from shequn.features.checkin.handler import streak_and_total
+from shequn.features.checkin.scope import in_scope, scope_groups
 from shequn.platforms.port import Platform
 from shequn.store import schema
 
@@ -34,7 +35,8 @@ def plan_reminders(
     """Plan one ``send`` per group listing who would lose a streak of 3+; once a day.
 
     Meant for the pipeline's ``tick``; the ``event_key`` ``checkin.remind:<group>:<day>``
-    makes a second tick the same day a no-op.
+    makes a second tick the same day a no-op. With ``scope = "set"`` the streak spans
+    the set and a member is reminded once, in the group they last checked in.
     """
     c, a = schema.checkins, schema.bot_actions
     planned: list[int] = []
@@ -56,17 +58,21 @@ def plan_reminders(
         if done is not None:
             continue
         names = []
+        sc = scope_groups(conn, pf, group, s)
         members = conn.execute(
-            select(c.c.member_id, c.c.name)
-            .where(c.c.platform == pf, c.c.group_id == group)
-            .order_by(c.c.ts)
+            select(c.c.member_id, c.c.name, c.c.group_id)
+            .where(c.c.platform == pf, in_scope(c.c.group_id, sc))
+            .order_by(c.c.ts, c.c.id)
         ).all()
         latest = {m.member_id: m.name for m in members}
+        home = {m.member_id: m.group_id for m in members}
         for mid, name in latest.items():
+            if home[mid] != group:
+                continue  # reminded in the set's group they last checked in
             yesterday = today - timedelta(days=1)
-            if streak_and_total(conn, pf, group, mid, today)[0]:
+            if streak_and_total(conn, pf, sc, mid, today)[0]:
                 continue  # already checked in today
-            if streak_and_total(conn, pf, group, mid, yesterday)[0] >= 3:
+            if streak_and_total(conn, pf, sc, mid, yesterday)[0] >= 3:
                 names.append(f"@{name or mid}")
         if not names:
             continue

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Row, func, select, update
 
 from shequn.events import MessagePosted
 from shequn.features.checkin.points import award, points_balance, spend
+from shequn.features.checkin.scope import Scope, in_scope, scope_groups
 from shequn.features.checkin.settings import CheckinSettings, Reward
 from shequn.i18n import t
 from shequn.store import schema
@@ -92,10 +93,10 @@ def command(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> bool:
     return False
 
 
-def _taken(conn: Connection, platform: str, group: str, reward: str) -> int:
+def _taken(conn: Connection, platform: str, group: Scope, reward: str) -> int:
     r = schema.point_redemptions
     q = select(func.count()).where(
-        r.c.platform == platform, r.c.group_id == group, r.c.reward == reward,
+        r.c.platform == platform, in_scope(r.c.group_id, group), r.c.reward == reward,
         r.c.status != "cancelled",
     )  # fmt: skip
     return int(conn.execute(q).scalar_one())
@@ -107,15 +108,16 @@ def _catalogue(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
     if not s.rewards:
         _say(ctx, "no_rewards", mid)
         return
+    sc = scope_groups(ctx.conn, ctx.platform.name, ev.group_id, s)
     lines = []
     for i, r in enumerate(s.rewards, 1):
         left = ""
         if r.stock >= 0:
-            n = max(0, r.stock - _taken(ctx.conn, ctx.platform.name, ev.group_id, r.name))
+            n = max(0, r.stock - _taken(ctx.conn, ctx.platform.name, sc, r.name))
             left = t("honours.left", lang=ctx.settings.language, n=n)
         lines.append(t("honours.catalogue_line", lang=ctx.settings.language, i=i, reward=r.name,
                        cost=r.cost, left=left))  # fmt: skip
-    points = points_balance(ctx.conn, ctx.platform.name, ev.group_id, mid)
+    points = points_balance(ctx.conn, ctx.platform.name, sc, mid)
     _say(ctx, "catalogue", mid, points=points, lines="\n".join(lines))
 
 
@@ -134,14 +136,15 @@ def _redeem(ctx: Context, ev: MessagePosted, s: CheckinSettings, what: str) -> N
     if reward is None:
         _say(ctx, "unknown", mid, name=name, what=what)
         return
-    if reward.stock >= 0 and _taken(conn, pf, g, reward.name) >= reward.stock:
+    sc = scope_groups(conn, pf, g, s)
+    if reward.stock >= 0 and _taken(conn, pf, sc, reward.name) >= reward.stock:
         _say(ctx, "sold_out", mid, name=name, reward=reward.name)
         return
     day = datetime.fromtimestamp(ev.ts, ZoneInfo(s.timezone)).date().isoformat()
     ref = f"redeem:{ev.message_id}"[:255]
     if not spend(conn, pf, g, mid, points=reward.cost, reason="redeem", day=day, ts=ev.ts,
-                 ref=ref):  # fmt: skip
-        points = points_balance(conn, pf, g, mid)
+                 ref=ref, scope=sc):  # fmt: skip
+        points = points_balance(conn, pf, sc, mid)
         _say(ctx, "poor", mid, name=name, reward=reward.name, cost=reward.cost, points=points)
         return
     rid = conn.execute(
@@ -150,7 +153,7 @@ def _redeem(ctx: Context, ev: MessagePosted, s: CheckinSettings, what: str) -> N
             cost=reward.cost, status="pending", message_id=ev.message_id[:255], created_at=ev.ts,
         )
     ).inserted_primary_key[0]  # type: ignore[index]  # fmt: skip
-    points = points_balance(conn, pf, g, mid)
+    points = points_balance(conn, pf, sc, mid)
     _say(ctx, "redeemed", mid, name=name, reward=reward.name, cost=reward.cost, points=points,
          id=rid)  # fmt: skip
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["CheckinSettings", "Reward", "Tier"]
+__all__ = ["SCOPES", "CheckinSettings", "Reward", "Tier"]
+
+#: Where a check-in counts: the group alone, or every group of its group set.
+SCOPES = ("group", "set")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,10 @@ class Reward:
 @dataclass(frozen=True, slots=True)
 class CheckinSettings:
     enabled: bool = True
+    # "group": each group counts alone; "set": one check-in a day, one streak, one
+    # points balance and one board across the group set (see :mod:`.scope`).
+    scope: str = "group"
+    group_set: str = ""  # with scope "set": the set's name ("": the group's own set)
     timezone: str = "Asia/Shanghai"  # a "day" is a calendar day here
     keywords: tuple[str, ...] = ("签到", "打卡", "/checkin", "check in")
     makeup_keywords: tuple[str, ...] = ("补签", "/makeup")
@@ -61,15 +68,26 @@ class CheckinSettings:
     weekly_top: int = 10  # the last week's top N announced and recorded on Mondays; 0: off
     weekly_bonus: tuple[int, ...] = (50, 30, 20)  # extra points for places 1, 2, 3, ...
     weekly_hour: int = 9  # local hour on Monday after which last week is announced
+    # A title put in front of the weekly winners' group cards (``【本周之星】``; "": off),
+    # taken off last week's holders when the week changes; a human task where the
+    # platform cannot set cards.
+    weekly_title: str = ""
+    weekly_title_places: int = 1  # places 1..N get the title
 
     def __post_init__(self) -> None:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
+        if self.scope not in SCOPES:
+            raise ValueError(f"scope: expected one of {', '.join(SCOPES)}, got {self.scope!r}")
+        if self.group_set and self.scope != "set":
+            raise ValueError('group_set: only with scope = "set"')
+        if self.weekly_title != self.weekly_title.strip() or len(self.weekly_title) > 20:
+            raise ValueError("weekly_title: at most 20 characters, no spaces around")
         for name in ("points", "makeup_cost", "makeup_per_month", "daily_cap", "helpful_points",
                      "vote_points", "chain_points", "attend_points", "behaviour_cap",
-                     "weekly_top"):  # fmt: skip
+                     "weekly_top", "weekly_title_places"):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: must not be negative")
         if not -1 <= self.remind_hour <= 23:

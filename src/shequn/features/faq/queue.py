@@ -7,7 +7,9 @@ text and what the FAQ made of it, the source of hit statistics and suggestions).
 
 A question counts as answered by a human when someone else replies to it, mentions
 the asker, or a staff member (operator or ``exempt``) posts a non-question within
-``faq.staff_answer_seconds`` after it.
+``faq.staff_answer_seconds`` after it. Whoever closes a queued question that way,
+member or staff, earns the check-in's ``helpful_points`` once per question (within
+``behaviour_cap`` a day).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.actions.moderation import raise_alert
 from shequn.events import MessagePosted
+from shequn.features.checkin.behaviours import credit
 from shequn.features.faq.questions import looks_like_question
 from shequn.store import schema
 
@@ -120,6 +123,8 @@ def _answered(ctx: Context, *where: Any) -> None:
         )
         .values(answered_by=ev.sender.platform_id, answered_at=ctx.now)
     )
+    for message_id in ids:  # a helpful answer: points once per question, not per answer
+        credit(ctx, ev.sender.platform_id, "helpful", f"question:{message_id}", ev.ts, once=True)
 
 
 def watch(ctx: Context) -> bool:
