@@ -4,6 +4,8 @@
     .venv/bin/python bench/live_load.py --minutes 5 --rooms 40 --rate 10 --members 60
     .venv/bin/python bench/live_load.py --bot-process         # `shequn bot` in a child
     .venv/bin/python bench/live_load.py --db postgresql://...  # archive on PostgreSQL
+    .venv/bin/python bench/live_load.py --bot-process --tick-seconds 2 --keep-bot-log bot.log
+    SHEQUN_LOAD_PROFILE=bot.prof .venv/bin/python bench/live_load.py --bot-process  # cProfile
 
 Starts a throwaway Synapse on 127.0.0.1 (SQLite, as ``tests/e2e`` does), registers an
 owner, the bot and ``--members`` members through the shared-secret admin API, creates
@@ -259,9 +261,16 @@ async def _setup(
     return owner_u, bot_u, owner, room_ids, crowd
 
 
-def _config(server: Synapse, bot: MatrixUser, owner: MatrixUser, rooms: list[str]) -> str:
+def _config(
+    server: Synapse,
+    bot: MatrixUser,
+    owner: MatrixUser,
+    rooms: list[str],
+    tick_seconds: float | None = None,
+) -> str:
     """shequn.toml for the run: every ad warns (never mutes: members keep posting)."""
-    lines = [
+    lines = [f"[bot]\ntick_seconds = {tick_seconds}\n"] if tick_seconds else []
+    lines += [
         "[accounts.matrix]",
         f'token_env = "{BOT_TOKEN_VAR}"',
         f'homeserver = "{server.url}"',
@@ -296,9 +305,12 @@ async def _bot(cfg_text: str, token: str, db_url: str, work: Path, process: bool
         secrets_file.chmod(0o600)
         env = {k: v for k, v in os.environ.items() if k != BOT_TOKEN_VAR}
         log = open(work / "bot.log", "wb")  # noqa: SIM115 - closed below
+        # SHEQUN_LOAD_PROFILE=out.prof: the bot under cProfile (written when it stops).
+        profile = os.environ.get("SHEQUN_LOAD_PROFILE")
+        prof = ["-m", "cProfile", "-o", profile] if profile else []
         proc = subprocess.Popen(
-            [sys.executable, "-m", "shequn.cli", "bot", "--config", str(cfg), "--db", db_url,
-             "--secrets", str(secrets_file)],
+            [sys.executable, *prof, "-m", "shequn.cli", "bot", "--config", str(cfg),
+             "--db", db_url, "--secrets", str(secrets_file)],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
@@ -330,6 +342,26 @@ async def _bot(cfg_text: str, token: str, db_url: str, work: Path, process: bool
         stop.set()
         await asyncio.wait_for(runner, 60)
         store.close()
+
+
+def _tick_summary(lines: Sequence[str]) -> list[str]:
+    """The bot's ticks from its log (``tick took ... (slowest: job s)``, ``tick skipped``)."""
+    took: list[float] = []
+    slowest: Counter[str] = Counter()
+    skipped = 0
+    for line in lines:
+        if "tick took" in line and "slowest:" in line:
+            tail = line.partition("tick took ")[2]
+            took.append(float(tail.split(" s", 1)[0]))
+            slowest[tail.split("slowest: ", 1)[1].rsplit(" ", 2)[0]] += 1
+        skipped += "tick skipped" in line
+    if not took:
+        return []
+    took.sort()
+    return [
+        f"ticks: {len(took)}, p50 {took[len(took) // 2]:.2f} s, max {took[-1]:.2f} s, "
+        f"skipped {skipped}; slowest step most often: {dict(slowest.most_common(3))}"
+    ]
 
 
 def _netloc(parts: SplitResult, port: int) -> str:
@@ -399,6 +431,8 @@ async def run_load(
     drain_limit: float = 120.0,
     outage: tuple[float, float] | None = None,
     quiet: float = 3.0,
+    tick_seconds: float | None = None,
+    keep_log: Path | None = None,
     progress: Callable[[str], None] = lambda _s: None,
 ) -> Result:
     """One run; see the module docstring. Returns the raw figures (``.report()``).
@@ -430,7 +464,7 @@ async def run_load(
         refused: Counter[str] = Counter()
         try:
             async with _bot(
-                _config(server, bot_u, owner_u, room_ids),
+                _config(server, bot_u, owner_u, room_ids, tick_seconds),
                 bot_u.access_token,
                 bot_db,
                 work,
@@ -525,8 +559,11 @@ async def run_load(
         if observer.limited:
             result.notes.append(f"observer syncs cut by the server: {observer.limited}")
         if bot_process and (work / "bot.log").exists():
-            tail = (work / "bot.log").read_text(errors="replace").splitlines()[-5:]
-            result.notes.append("bot log tail: " + " | ".join(tail))
+            lines = (work / "bot.log").read_text(errors="replace").splitlines()
+            result.notes.append("bot log tail: " + " | ".join(lines[-5:]))
+            result.notes += _tick_summary(lines)
+            if keep_log is not None:
+                keep_log.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return result
 
 
@@ -556,6 +593,12 @@ def main() -> None:
     ap.add_argument("--bot-process", action="store_true", help="run `shequn bot` in a child")
     ap.add_argument("--json", action="store_true", help="print the report as JSON only")
     ap.add_argument(
+        "--keep-bot-log", type=Path, default=None, help="copy the --bot-process log here"
+    )
+    ap.add_argument(
+        "--tick-seconds", type=float, default=None, help="bot.tick_seconds (default: 10)"
+    )
+    ap.add_argument(
         "--db-outage",
         type=float,
         default=0.0,
@@ -582,6 +625,8 @@ def main() -> None:
                     db_url=args.db,
                     bot_process=args.bot_process,
                     outage=(args.minutes * 20, args.db_outage) if args.db_outage else None,
+                    tick_seconds=args.tick_seconds,
+                    keep_log=args.keep_bot_log,
                     progress=lambda s: print(s, file=sys.stderr, flush=True),
                 )
             )

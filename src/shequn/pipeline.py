@@ -27,6 +27,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,8 @@ MEDIA_TIMEOUT = 15.0
 TickJob = Callable[
     [Connection, Mapping[str, Platform], Callable[[str, str], GroupSettings], float], Any
 ]
+#: A tick job slower than this many seconds is logged by name (see ``Pipeline.tick_budget``).
+TICK_JOB_BUDGET = 5.0
 
 _LABEL = {
     "zh": {"ad": "广告", "spam": "垃圾信息", "abuse": "辱骂", "sensitive": "敏感内容"},
@@ -174,12 +177,28 @@ class Pipeline:
         self.rng = rng or random.Random()
         self.db_patience = db_patience
         self._handlers: list[tuple[int, int, str, Handler]] = []
-        self._tick_jobs: list[tuple[str, TickJob]] = []
         self._platforms: dict[str, Platform] = {}
         self._quarrels = QuarrelWatch()
         self._floods = FloodWatch()
         self._outbox = asyncio.Lock()
         self._db = asyncio.Lock()
+        # -- periodic work (see :meth:`tick`) --
+        self._tick_jobs: list[tuple[str, TickJob]] = []
+        self._concurrent_jobs: set[str] = set()
+        self._tick_lock = asyncio.Lock()
+        self._tick_pool: ThreadPoolExecutor | None = None
+        #: A job slower than this (seconds) is logged with a warning naming it.
+        self.tick_budget = TICK_JOB_BUDGET
+        #: Seconds the last run of each tick step took, by name (for the console/health).
+        self.tick_durations: dict[str, float] = {}
+        #: Tick steps whose last run failed: name -> the error, one line.
+        self.tick_failures: dict[str, str] = {}
+        #: Seconds the last whole tick took (jobs and the calls they planned).
+        self.last_tick_seconds = 0.0
+        #: Ticks ``run_bot`` skipped because the previous one was still running.
+        self.ticks_skipped = 0
+        #: The step the running tick is in (``None`` between ticks).
+        self.tick_step: str | None = None
         self.register("gate", self._gate, priority=10)
         self.register("moderation", self._moderation, priority=20)
         self.register("activities", activities.handle, priority=35)
@@ -200,8 +219,10 @@ class Pipeline:
         self.register_tick("layers", layers.tick)
         self.register_tick("content", content.tick)
         self.register_tick("invites", invites.tick)
-        # The archive search catches up with new messages a batch per tick.
-        self.register_tick("search.index", search_index.tick)
+        # The archive search catches up with new messages a batch per tick. It only
+        # derives ``search_docs`` from committed messages (a stale doc is re-indexed,
+        # see ``text_len``), so it runs alongside the events.
+        self.register_tick("search.index", search_index.tick, exclusive=False)
 
     # -- public API ---------------------------------------------------------------
 
@@ -210,9 +231,21 @@ class Pipeline:
         self._handlers.append((priority, len(self._handlers), name, handler))
         self._handlers.sort(key=lambda h: (h[0], h[1]))
 
-    def register_tick(self, name: str, job: TickJob) -> None:
-        """Add periodic work to :meth:`tick` (run in registration order, one transaction)."""
+    def register_tick(self, name: str, job: TickJob, *, exclusive: bool = True) -> None:
+        """Add periodic work to :meth:`tick` (run in registration order, each job in a
+        transaction of its own, in the tick's thread).
+
+        ``exclusive`` (the default): no event is handled while the job's transaction is
+        open, as if the job were an event; for jobs that decide on state events change
+        too (gate entries, reminders, strikes ...). ``exclusive=False`` is for jobs that
+        only derive data from what is committed (the search index): they run while
+        events are handled. On SQLite (one writer) such a job reads and computes without
+        any lock (the driver begins the transaction at the first write), and its write
+        waits for the event being handled, or an event for its write (keep it short).
+        """
         self._tick_jobs.append((name, job))
+        if not exclusive:
+            self._concurrent_jobs.add(name)
 
     def attach(self, platform: Platform) -> None:
         """Make ``platform`` known to :meth:`tick` and :meth:`resume` before its first event."""
@@ -377,21 +410,83 @@ class Pipeline:
         now = self.clock()
         return sum([await self._carry_out(p, now, None) for p in self._platforms.values()])
 
+    @property
+    def ticking(self) -> bool:
+        """A :meth:`tick` is running right now."""
+        return self._tick_lock.locked()
+
     async def tick(self, now: float | None = None) -> None:
-        """Periodic work: gate time-outs, unanswered questions, retries of planned calls."""
-        now = self.clock() if now is None else now
-        async with self._db, self._begin() as conn:
-            gate_actions.expire(conn, self._platforms, self.settings_for_group, now)
-            lift_expired_mutes(conn, self._platforms, now)
-            for name, job in self._tick_jobs:
-                try:
-                    with conn.begin_nested():
-                        job(conn, self._platforms, self.settings_for_group, now)
-                except Exception as exc:
-                    log.error("tick job %s failed", name, exc_info=exc)
-            self._old_questions(conn, now)
-        for platform in self._platforms.values():
-            await self._carry_out(platform, now, None)
+        """Periodic work: gate time-outs, mute lifts, every tick job, retries of planned calls.
+
+        The jobs' database and CPU work runs in a thread of its own, one job after the
+        other, each in its own transaction (a failing one is logged and rolled back, the
+        others go on), so the event loop keeps receiving, handling and carrying out
+        meanwhile: an exclusive job holds :attr:`_db` for its transaction only, so events
+        wait for that job at most, never for the whole tick. The calls the jobs planned
+        are then carried out here, on the loop. Ticks never overlap: a second caller
+        waits for the running one. Each step's duration is kept in
+        :attr:`tick_durations`; one over :attr:`tick_budget` is logged by name.
+        A database outage ends the tick (raised) rather than failing every job.
+        """
+        async with self._tick_lock:
+            now = self.clock() if now is None else now
+            started = time.monotonic()
+            steps: list[tuple[str, TickJob]] = [
+                ("gate.expire", lambda conn, p, s, at: gate_actions.expire(conn, dict(p), s, at)),
+                ("moderation.unmute", lambda c, p, _s, at: lift_expired_mutes(c, dict(p), at)),
+                *self._tick_jobs,
+                ("questions", lambda conn, _p, _s, at: self._old_questions(conn, at)),
+            ]
+            try:
+                for name, job in steps:
+                    self.tick_step = name
+                    self.tick_durations.pop(name, None)
+                    await self._tick_step(name, job, now)
+                self.tick_step = "carry_out"
+                for platform in list(self._platforms.values()):
+                    await self._carry_out(platform, now, None)
+            finally:
+                self.tick_step = None
+                self.last_tick_seconds = time.monotonic() - started
+                took = [(self.tick_durations.get(n, 0.0), n) for n, _job in steps]
+                log.info("tick took %.2f s (slowest: %s %.2f s)", self.last_tick_seconds,
+                         max(took)[1], max(took)[0])  # fmt: skip
+
+    async def _tick_step(self, name: str, job: TickJob, now: float) -> None:
+        platforms = dict(self._platforms)
+
+        def run() -> None:
+            with self.store.engine.begin() as conn:
+                job(conn, platforms, self.settings_for_group, now)
+
+        started = time.monotonic()
+        try:
+            if name in self._concurrent_jobs:
+                await self._off_loop(run)
+            else:
+                async with self._db:
+                    await self._off_loop(run)
+            self.tick_failures.pop(name, None)
+        except DB_UNAVAILABLE:
+            raise
+        except Exception as exc:
+            self.tick_failures[name] = f"{type(exc).__name__}: {exc}"[:500]
+            log.error("tick job %s failed", name, exc_info=exc)
+        finally:
+            took = self.tick_durations[name] = time.monotonic() - started
+            if took > self.tick_budget:
+                log.warning("tick job %s took %.1f s (budget %.1f s)", name, took, self.tick_budget)
+
+    async def _off_loop(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` in the tick's own thread (inline for an in-memory SQLite database,
+        whose connections are one per thread)."""
+        url = self.store.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            fn()
+            return
+        if self._tick_pool is None:
+            self._tick_pool = ThreadPoolExecutor(1, thread_name_prefix="shequn-tick")
+        await asyncio.get_running_loop().run_in_executor(self._tick_pool, fn)
 
     # -- stages -------------------------------------------------------------------
 

@@ -155,15 +155,30 @@ async def run_bot(
     async def handle(event: Event, platform: Platform) -> None:
         await pipeline.handle(event, platform)
 
+    async def tick() -> None:
+        try:
+            await pipeline.tick()
+        except Exception:
+            log.exception("tick failed")
+
+    # The tick runs beside the adapters (its jobs in a thread of their own, see
+    # Pipeline.tick), never in their way; one still running when the next is due
+    # makes that one skip: ticks never pile up.
+    ticking: asyncio.Task[None] | None = None
     tasks = {asyncio.create_task(a.start(handle)): a for a in adapters}
     try:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=config.tick_seconds)
-            try:
-                await pipeline.tick()
-            except Exception:
-                log.exception("tick failed")
+            if ticking is None or ticking.done():
+                ticking = asyncio.create_task(tick())
+            else:
+                pipeline.ticks_skipped += 1
+                log.warning(
+                    "tick skipped: the previous one is still in %s (%d skipped so far)",
+                    pipeline.tick_step,
+                    pipeline.ticks_skipped,
+                )
             for task, adapter in list(tasks.items()):
                 if task.done() and not stop.is_set():
                     # An adapter ends when its handler raised (the database went away):
@@ -174,6 +189,9 @@ async def run_bot(
                     await asyncio.sleep(restart_delay)
                     tasks[asyncio.create_task(adapter.start(handle))] = adapter
     finally:
+        if ticking is not None:  # its thread cannot be cancelled: let it finish
+            await asyncio.wait([ticking], timeout=60)
+            ticking.cancel()
         for adapter in adapters:
             with contextlib.suppress(Exception):
                 await adapter.stop()
