@@ -158,11 +158,15 @@ def build_app() -> typer.Typer:
         json_path: Annotated[Path | None, typer.Option("--json", help=t("report.opt.json"))] = None,
         xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help=t("report.opt.xlsx"))] = None,
         top: Annotated[int, typer.Option("--top", help=t("report.opt.top"))] = 20,
+        engine: Annotated[str | None, typer.Option("--engine", help=t("report.opt.engine"))] = None,
         db: DbOpt = None,
         lang: LangOpt = None,
     ) -> None:
+        from shequn.analytics import REPORT_ENGINES
         from shequn.report import run_report
 
+        if engine is not None and engine not in REPORT_ENGINES:
+            raise typer.BadParameter(", ".join(REPORT_ENGINES), param_hint="--engine")
         store = _open(db)
         try:
             code = run_report(
@@ -173,6 +177,7 @@ def build_app() -> typer.Typer:
                 top=top,
                 lang=i18n.get_lang(),
                 console=out,
+                engine=engine,
             )
         finally:
             store.close()

@@ -4,8 +4,6 @@ a Discord server)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,25 +53,6 @@ def frames(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Frames:
 def parquet(frames: Frames, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ad = ads.ad_flags(frames, AnalyticsSettings())
     return query.export_parquet(frames, tmp_path_factory.mktemp("parquet"), ad=ad)
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs a Java runtime (scripts/test.sh installs openjdk-17-jre-headless)")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("warehouse")))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _rows(con: Any, parquet: dict[str, Path], frames: Frames) -> dict[str, list[dict[str, Any]]]:

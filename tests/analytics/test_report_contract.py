@@ -214,6 +214,9 @@ def test_every_sentence_in_both_languages() -> None:
 
 def test_public_api() -> None:
     assert set(analytics.__all__) == {
+        "ENGINE_ENV",
+        "REPORT_ENGINES",
+        "ReportEngine",
         "REPORT_KEYS",
         "AnalyticsSettings",
         "Frames",

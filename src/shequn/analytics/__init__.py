@@ -7,6 +7,9 @@ working on the shared :class:`~shequn.analytics.frame.Frames`:
 ====================  ==========================================================
 ``frame.load``        the archive read once into Polars frames
 ``fetch``             the queries, and how rows travel from each backend
+``reductions``        the per-message reductions, on Polars, DuckDB or Spark
+``query``             the query layer: Ibis expressions (DuckDB, PySpark)
+``query_more``        more of them: known pairs, edges, PageRank, weekly health
 ``stats``             per-member behaviour counts (per group or archive-wide)
 ``layers``            six member layers with reasons (playbook §4)
 ``layer_texts``       layer names, rules and playbook actions
@@ -24,13 +27,31 @@ working on the shared :class:`~shequn.analytics.frame.Frames`:
 ``texts``             the report's sentences in Chinese and English
 ====================  ==========================================================
 
-Cost: one pass over the archive (about 2 s per million messages), then vectorised
-Polars; keywords run on a sample in a worker thread meanwhile. A million messages
-take about 4.5 s and 0.7 GB on two cores.
+Where the work runs. The messages are reduced by an engine, the member- and
+group-sized rule logic runs on the driver. ``analyse(engine=...)`` picks the engine
+(:mod:`.reductions`): ``"duckdb"`` (the default, in-process, the frames handed over
+through Arrow) or ``"spark"`` run the query layer's Ibis expressions — member stats
+in the layers' window and overall, known pairs, interaction edges, retention join
+times, the weekly health series, the groups' message, ad and 30-day figures;
+``"polars"`` runs the Polars functions that they equal (the reference, and what
+the console's health page and the layer feature's tests use). The rules over those
+tables — layer assignment, PageRank over the edge table, KOL percentiles, health
+stages and lifecycle, retention cohorts, buyer scores, the record lists — are
+Polars on the driver on every engine, and the report is the same on each
+(``tests/analytics/test_report_engines.py``). Still Polars on the driver on every
+engine: the parts that read message texts (ad flags, buyers' intent signals,
+keywords), which stay out of the query layer, and the small per-message counts of
+the heatmap, daily counts, message summary, UGC share and concentration.
+
+Cost (``bench/query.py --report``, 1M generated messages, 2 shared cores):
+``analyse()`` 8.4 s with Polars reducing, 11.3 s with DuckDB (1.34×; the reduction
+alone 1.1 s against 3.5 s); loading the archive is one pass of about 2-3 s per
+million messages, and keywords run on a sample in a worker thread meanwhile.
 """
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -47,16 +68,28 @@ from shequn.analytics import (
     kol,
     layers,
     retention,
-    stats,
     tables,
     ugc,
 )
 from shequn.analytics.frame import Frames, iso, load
+from shequn.analytics.reductions import REPORT_ENGINES, Reduced, ReportEngine, reduce
 from shequn.analytics.settings import AnalyticsSettings, field_docs
 from shequn.gcpause import paused_gc
 from shequn.store import Store
 
-__all__ = ["REPORT_KEYS", "AnalyticsSettings", "Frames", "analyse", "load"]
+__all__ = [
+    "ENGINE_ENV",
+    "REPORT_ENGINES",
+    "REPORT_KEYS",
+    "AnalyticsSettings",
+    "Frames",
+    "ReportEngine",
+    "analyse",
+    "load",
+]
+
+#: Environment variable naming the default engine of :func:`analyse`.
+ENGINE_ENV = "SHEQUN_ANALYTICS_ENGINE"
 
 #: Top-level keys of the report, in the order of ``docs/report-json.md``.
 REPORT_KEYS = (
@@ -80,13 +113,21 @@ def analyse(
     now: datetime | float | None = None,
     top: int = 20,
     lang: str = "en",
+    engine: ReportEngine | None = None,
+    spark: Any = None,
 ) -> dict[str, Any]:
     """The whole report over ``store`` as plain JSON data (see ``docs/report-json.md``).
 
     ``now`` (an aware datetime or epoch seconds) is the report's "as of": events
     after it are ignored; by default the newest event in the archive. ``top`` limits
     the KOL and buyer lists; ``lang`` ("zh" or "en") the language of reasons.
+    ``engine`` reduces the messages (see :mod:`.reductions`): "polars", "duckdb" or
+    "spark" (on ``spark``, a SparkSession; a local one if None); by default
+    ``$SHEQUN_ANALYTICS_ENGINE``, else "duckdb". The report is the same on each.
     """
+    engine = engine or os.environ.get(ENGINE_ENV) or "duckdb"  # type: ignore[assignment]
+    if engine not in REPORT_ENGINES:
+        raise ValueError(f"unknown engine {engine!r} (known: {', '.join(REPORT_ENGINES)})")
     s = settings or AnalyticsSettings()
     ZoneInfo(s.tz)  # fail early on a bad zone name
     lang = "zh" if lang.lower().startswith("zh") else "en"
@@ -96,23 +137,22 @@ def analyse(
         with ThreadPoolExecutor(max_workers=1) as pool:
             sample = keywords.keyword_sample(f, s)
             kw_future = pool.submit(keywords.keywords, sample, s)
-            report = _assemble(f, s, top=top, lang=lang)
+            ad = ads.ad_flags(f, s)
+            reduced = reduce(f, ad, s, engine=engine, spark=spark)
+            report = _assemble(f, s, ad, reduced, top=top, lang=lang)
             report["keywords"] = kw_future.result()
     return {k: report[k] for k in REPORT_KEYS}
 
 
-def _assemble(f: Frames, s: AnalyticsSettings, *, top: int, lang: str) -> dict[str, Any]:
-    known = stats.known_pairs(f)
-    since = stats.active_day_window(f, s.layer_window_days)
-    stay = s.invite_stay_days
-    window = stats.member_stats(f, by_group=True, since=since, stay_days=stay, known=known)
-    overall = stats.member_stats(f, by_group=False, stay_days=stay)
-    pairs = layers.assign_layers(window, f.members, s)
+def _assemble(
+    f: Frames, s: AnalyticsSettings, ad: Any, r: Reduced, *, top: int, lang: str
+) -> dict[str, Any]:
+    known, overall, ranks, joins = r.known, r.overall, r.ranks, r.joins
+    pairs = layers.assign_layers(r.window, f.members, s)
     per_member = layers.member_layers(pairs, f.members, f.groups, s, lang)
-    ranks = kol.pagerank(kol.interaction_edges(f), alpha=s.pagerank_alpha)
-    ad = ads.ad_flags(f, s)
-    joins = retention.join_times(f)
-    healths = health.group_health(f, ad, joins, known, s, lang=lang)
+    healths = health.group_health(
+        f, ad, joins, known, s, lang=lang, weekly=r.weekly, figures=r.figures
+    )
     return {
         "meta": {
             "generated_at": iso(datetime.now(UTC).timestamp()),
@@ -124,7 +164,7 @@ def _assemble(f: Frames, s: AnalyticsSettings, *, top: int, lang: str) -> dict[s
             "lang": lang,
             "top": top,
         },
-        "groups": tables.group_records(f, ad, known, healths),
+        "groups": tables.group_records(f, ad, known, healths, r.figures),
         "members": tables.member_records(f, overall, known, per_member, ranks),
         "messages": tables.message_summary(f),
         "layers": layers.layer_summary(pairs, per_member, s),

@@ -34,9 +34,51 @@ from shequn.analytics.frame import DAY, Frames
 from shequn.analytics.settings import AnalyticsSettings
 from shequn.analytics.texts import tr
 
-__all__ = ["group_health"]
+__all__ = ["FIGURES", "group_figures", "group_health"]
 
 WEEK = 7 * DAY
+#: The count columns of :func:`group_figures` after ``group_id`` (0 when nothing).
+FIGURES = (
+    "messages", "ads", "ugc", "messages_30d", "ugc_30d", "ads_30d", "active_30d",
+    "last4", "last4_active", "prev4", "prev4_active",
+)  # fmt: skip
+_RECENT = FIGURES[3:]
+
+
+def group_figures(f: Frames, ad: pl.Series) -> pl.DataFrame:
+    """Per group with any event: speech ``messages`` (``ads``, ``ugc``), the same in the
+    last 30 days with ``active_30d`` (distinct non-bot speakers), ``last4`` /
+    ``prev4`` (messages in the last 4 weeks and the 4 before, with their active
+    members), and ``first_ts`` / ``last_ts`` (any message or membership event)."""
+    now = f.now
+    speech = f.messages.with_columns(ad).filter(pl.col("speech"))
+    recent = pl.col("ts") > now - 30 * DAY
+    four = ((now - pl.col("ts")) / (4 * WEEK)).floor()
+
+    def active(when: pl.Expr) -> pl.Expr:
+        return pl.col("member_id").filter(when & ~pl.col("is_bot")).drop_nulls().n_unique()
+
+    counts = speech.group_by("group_id").agg(
+        pl.len().alias("messages"),
+        pl.col("ad").sum().alias("ads"),
+        pl.col("ugc").sum().alias("ugc"),
+        recent.sum().alias("messages_30d"),
+        (recent & pl.col("ugc")).sum().alias("ugc_30d"),
+        (recent & pl.col("ad")).sum().alias("ads_30d"),
+        active(recent).alias("active_30d"),
+        (four == 0).sum().alias("last4"),
+        active(four == 0).alias("last4_active"),
+        (four == 1).sum().alias("prev4"),
+        active(four == 1).alias("prev4_active"),
+    )
+    span = (
+        pl.concat([f.messages.select("group_id", "ts"), f.memberships.select("group_id", "ts")])
+        .group_by("group_id")
+        .agg(pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"))
+    )
+    return span.join(counts, on="group_id", how="left").with_columns(
+        pl.col(c).fill_null(0).cast(pl.Int64) for c in FIGURES
+    )
 
 
 def _weekly(
@@ -91,64 +133,36 @@ def group_health(
     s: AnalyticsSettings,
     *,
     lang: str = "en",
+    weekly: dict[int, dict[str, list[Any]]] | None = None,
+    figures: pl.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """The report's ``health`` list (at-risk first, then lowest score), one per group.
 
     ``ad`` is :func:`~shequn.analytics.ads.ad_flags`, ``joins`` the retention
-    :func:`~shequn.analytics.retention.join_times`, ``known`` the known pairs.
+    :func:`~shequn.analytics.retention.join_times`, ``known`` the known pairs;
+    ``weekly`` the trend series when an engine computed them already
+    (:func:`shequn.analytics.query_more.weekly_series`), ``figures`` the
+    :func:`group_figures` (or :func:`shequn.analytics.query_more.group_activity`).
     """
     now = f.now
-    m = f.messages.with_columns(ad)
-    speech = m.filter(pl.col("speech"))
     weeks = max(s.health_weeks, 8)
-    recent = speech.filter(pl.col("ts") > now - 30 * DAY)
-    four = ((now - pl.col("ts")) / (4 * WEEK)).floor()
+    if figures is None:
+        figures = group_figures(f, ad)
     per = f.groups.select("group_id", "name")
     parts = [
-        recent.group_by("group_id").agg(
-            pl.len().alias("messages_30d"),
-            pl.col("ugc").sum().alias("ugc_30d"),
-            pl.col("ad").sum().alias("ads_30d"),
-            pl.col("member_id")
-            .filter(~pl.col("is_bot"))
-            .drop_nulls()
-            .n_unique()
-            .alias("active_30d"),
-        ),
-        speech.filter(four == 0)
-        .group_by("group_id")
-        .agg(
-            pl.len().alias("last4"),
-            pl.col("member_id")
-            .filter(~pl.col("is_bot"))
-            .drop_nulls()
-            .n_unique()
-            .alias("last4_active"),
-        ),
-        speech.filter(four == 1)
-        .group_by("group_id")
-        .agg(
-            pl.len().alias("prev4"),
-            pl.col("member_id")
-            .filter(~pl.col("is_bot"))
-            .drop_nulls()
-            .n_unique()
-            .alias("prev4_active"),
-        ),
+        figures.select("group_id", *_RECENT, "first_ts"),
         joins.filter(pl.col("join_ts") > now - 30 * DAY)
         .group_by("group_id")
         .agg(pl.len().alias("new_30d")),
         known.join(f.members.select("member_id", "is_bot"), on="member_id", how="left")
         .group_by("group_id")
         .agg(pl.len().alias("members"), (~pl.col("is_bot")).sum().alias("people")),
-        pl.concat([m.select("group_id", "ts"), f.memberships.select("group_id", "ts")])
-        .group_by("group_id")
-        .agg(pl.col("ts").min().alias("first_ts")),
     ]
     for part in parts:
         per = per.join(part, on="group_id", how="left")
     per = per.with_columns(pl.exclude("group_id", "name", "first_ts").fill_null(0))
-    weekly = _weekly(m, joins, now, weeks)
+    if weekly is None:
+        weekly = _weekly(f.messages.with_columns(ad), joins, now, weeks)
     out: list[dict[str, Any]] = []
     for r in per.iter_rows(named=True):
         gid = r["group_id"]

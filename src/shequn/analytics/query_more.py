@@ -9,6 +9,8 @@ Each expression here gives the same rows as a Polars function of the analytics
   sum, each round a table in the engine;
 * :func:`weekly_health` — the weekly trend inputs of :mod:`shequn.analytics.health`
   (``_weekly``), shaped by :func:`weekly_series`;
+* :func:`group_activity` — :func:`shequn.analytics.health.group_figures` (the groups'
+  message, ad and UGC counts, 30-day and 4-week figures, first and last event);
 * :func:`active_day_window` — :func:`shequn.analytics.stats.active_day_window` without
   a rank (a self-join counting later days), which :func:`shequn.analytics.query.member_stats`
   takes as ``since`` for the member layers' window.
@@ -28,6 +30,7 @@ from shequn.analytics.query import _pairs, _seen
 
 __all__ = [
     "active_day_window",
+    "group_activity",
     "interaction_edges",
     "known_pairs",
     "pagerank",
@@ -211,3 +214,39 @@ def active_day_window(t: dict[str, Any], days: int) -> Any:
     pairs = per_day.left_join(later, [per_day.group_id == later.group_id, per_day.day < later.day])
     ranked = pairs.group_by(["group_id", "day", "since"]).aggregate(n=pairs.day_right.count() + 1)
     return ranked.filter(ranked.n == days).select("group_id", "since").order_by("group_id")
+
+
+def group_activity(t: dict[str, Any], now: float) -> Any:
+    """Per group with any event: the columns of :func:`shequn.analytics.health.group_figures`
+    — speech, ad-like and UGC messages, overall and in the last 30 days, distinct
+    non-bot speakers in 30 days, the last 4 weeks against the 4 before, and the first
+    and last message or membership event. Needs the messages' ``ad`` column."""
+    msg, ms = t["messages"], t["memberships"]
+    sp = msg.filter(msg.speech)
+    recent = sp.ts > now - 30 * DAY
+    four = ((now - sp.ts) / (4 * WEEK)).floor()
+    person = ~sp.is_bot
+
+    def count(cond: Any) -> Any:
+        return cond.cast("int64").sum()
+
+    counts = sp.group_by("group_id").aggregate(
+        messages=sp.count(),
+        ads=count(sp.ad),
+        ugc=count(sp.ugc),
+        messages_30d=count(recent),
+        ugc_30d=count(recent & sp.ugc),
+        ads_30d=count(recent & sp.ad),
+        active_30d=sp.member_id.nunique(where=recent & person),
+        last4=count(four == 0),
+        last4_active=sp.member_id.nunique(where=(four == 0) & person),
+        prev4=count(four == 1),
+        prev4_active=sp.member_id.nunique(where=(four == 1) & person),
+    )
+    times = msg.select("group_id", "ts").union(ms.select("group_id", "ts"), distinct=False)
+    span = times.group_by("group_id").aggregate(first_ts=times.ts.min(), last_ts=times.ts.max())
+    out = span.left_join(counts, "group_id").drop("group_id_right")
+    columns = [c for c in counts.columns if c != "group_id"]
+    return out.mutate(**{c: out[c].fill_null(0).cast("int64") for c in columns}).order_by(
+        "group_id"
+    )

@@ -13,6 +13,7 @@ import polars as pl
 
 from shequn.analytics.activity import daily_counts
 from shequn.analytics.frame import DAY, Frames, iso_expr
+from shequn.analytics.health import group_figures
 
 __all__ = ["group_records", "lurker_records", "member_records", "message_summary", "records"]
 
@@ -86,26 +87,26 @@ def lurker_records(f: Frames, known: pl.DataFrame, days: int) -> list[dict[str, 
 
 
 def group_records(
-    f: Frames, ad: pl.Series, known: pl.DataFrame, health: list[dict[str, Any]]
+    f: Frames,
+    ad: pl.Series,
+    known: pl.DataFrame,
+    health: list[dict[str, Any]],
+    figures: pl.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
-    """One record per group, most messages first (then lowest id)."""
-    m = f.messages.with_columns(ad)
-    speech = m.filter(pl.col("speech"))
-    counts = speech.group_by("group_id").agg(
-        pl.len().alias("messages"),
-        pl.col("ad").sum().alias("ads"),
-        pl.col("ugc").sum().alias("ugc"),
-    )
-    span = (
-        pl.concat([m.select("group_id", "ts"), f.memberships.select("group_id", "ts")])
-        .group_by("group_id")
-        .agg(pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"))
-    )
+    """One record per group, most messages first (then lowest id).
+
+    ``figures`` is :func:`~shequn.analytics.health.group_figures` when computed already.
+    """
+    if figures is None:
+        figures = group_figures(f, ad)
     # every known account, bots too, so that the layer counts of a group add up to it
     sizes = known.group_by("group_id").agg(pl.len().alias("members"))
     rows = (
-        f.groups.join(counts, on="group_id", how="left")
-        .join(span, on="group_id", how="left")
+        f.groups.join(
+            figures.select("group_id", "messages", "ads", "ugc", "first_ts", "last_ts"),
+            on="group_id",
+            how="left",
+        )
         .join(sizes, on="group_id", how="left")
         .with_columns(pl.col("messages", "ads", "ugc", "members").fill_null(0))
         .with_columns(

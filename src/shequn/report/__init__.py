@@ -49,6 +49,7 @@ def run_report(
     xlsx_path: Path | None = None,
     top: int = 20,
     lang: str = "en",
+    engine: str | None = None,
     console: Console | None = None,
 ) -> int:
     """Analyse ``store`` and write the report files; the exit code for the CLI.
@@ -62,7 +63,7 @@ def run_report(
     from shequn.analytics import analyse
 
     with console.status(t("report.computing", lang=lang)):
-        data = analyse(store, top=top, lang=lang)  # each writer normalises what it needs
+        data = analyse(store, top=top, lang=lang, engine=engine)  # type: ignore[arg-type]  # each writer normalises what it needs
     if not (data.get("messages") or {}).get("total"):
         console.print(f"[yellow]{escape(t('report.empty', lang=lang))}[/yellow]")
         return 1
