@@ -95,9 +95,9 @@ def calibrate(data: Path) -> None:
     """Sweep weight and threshold on the StackFAQ calibration half."""
     bank, queries = load_stackfaq(data / "faq" / "en_stackfaq.json")
     calib = split_queries(queries)[0]
-    for weights in ((0.6, 0.2, 0.0), (0.6, 0.2, 0.1), (0.6, 0.2, 0.2), (0.6, 0.4, 0.1)):
+    for weights in ((0.6, 0.4, 0.1), (0.6, 0.0, 1.5), (0.4, 0.1, 1.0), (0.2, 0.1, 1.0)):
         m = FaqMatcher(bank, weights=weights)
-        for threshold in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4):
+        for threshold in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5):
             m.threshold = threshold
             r = evaluate(m, calib)
             print(f"weights={weights} threshold={threshold} " + _row("calib", m.mode, r))

@@ -10,6 +10,7 @@ import pytest
 from shequn.features.faq import DEFAULT_THRESHOLD, FaqBank, FaqEntry, FaqMatcher, load_stackfaq
 from shequn.features.faq.datasets import load_egret, load_egret_paraphrases, split_queries
 from shequn.features.faq.embed import load_embedder
+from shequn.features.faq.minilm import load_minilm
 from shequn.features.faq.tokens import stem, tokenize
 
 needs_embedder = pytest.mark.skipif(load_embedder() is None, reason="model2vec not installed")
@@ -137,16 +138,16 @@ def _top1(matcher: FaqMatcher, queries: list[tuple[str, str]]) -> float:
 
 
 def test_stackfaq_accuracy_floor(data_dir: Path) -> None:
-    """Measured (bench/faq.py, report half): hybrid top-1 0.796, 80.3 % answered."""
+    """Measured (bench/faq.py, report half): hybrid top-1 0.941 with MiniLM (0.796 without), 96 % answered."""
     bank, queries = load_stackfaq(data_dir / "faq" / "en_stackfaq.json")
     report = split_queries(queries)[1][::3]  # every third: keeps the test fast
     matcher = FaqMatcher(bank, threshold=0.0)
-    assert _top1(matcher, report) >= 0.74
+    assert _top1(matcher, report) >= (0.9 if load_minilm() is not None else 0.74)
     bm25 = FaqMatcher(bank, mode="bm25", threshold=0.0)
     assert _top1(bm25, report) >= 0.72
     matcher.threshold = DEFAULT_THRESHOLD
     answered = sum(matcher.match(q).entry_id is not None for q, _ in report)
-    assert answered / len(report) >= 0.65
+    assert answered / len(report) >= (0.9 if load_minilm() is not None else 0.65)
 
 
 def test_egret_set_construction(data_dir: Path) -> None:
