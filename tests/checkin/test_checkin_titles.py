@@ -108,3 +108,22 @@ async def test_a_platform_without_cards_gets_human_tasks(store: Store) -> None:
         ("alice", "title_ended", "done", "checkin.untitle"),  # her own card is left alone
         ("bob", "set_card", "human_task", "checkin.title"),
     ]
+
+
+async def test_undoing_a_title_puts_the_previous_card_back(store: Store) -> None:
+    from shequn.actions.moderation import undo
+
+    chat = chat_with(store)
+    await check_ins(chat, "alice", "Alice", (21, 22))
+    chat.take()
+    await chat.pipeline.tick(at(chat, 28, 10))
+    assert card_calls(chat) == [("alice", f"{STAR}Alice")]
+    a = schema.bot_actions
+    (titled,) = [r for r in rows(store, a, a.c.id) if r.reason == "checkin.title"]
+    new = await undo(store, chat.platform, titled.id, "op", now=at(chat, 28, 11))
+    assert card_calls(chat) == [("alice", "Alice")]
+    after = {r.id: r for r in rows(store, a, a.c.id)}
+    assert after[titled.id].status == "undone"
+    assert [(after[i].kind, after[i].undo_of, after[i].operator) for i in new] == [
+        ("set_card", titled.id, "op")
+    ]

@@ -450,10 +450,12 @@ def add_strike(
 async def undo(
     store: Store, platform: Platform, audit_id: int, operator: str, *, now: float
 ) -> list[int]:
-    """Reverse action ``audit_id``: unmute, unban, and take its strike back; all audited.
+    """Reverse action ``audit_id``: unmute, unban, restore a name card, and take its
+    strike back; all audited.
 
     Returns the ids of the new audit rows. A warning or a deleted message cannot be
-    taken back on the platform; undoing them still removes the strike.
+    taken back on the platform; undoing them still removes the strike. A ``set_card``
+    is undone by setting the card it replaced (its evidence's ``previous``).
     """
     t, s = schema.bot_actions, schema.strikes
     new: list[int] = []
@@ -478,6 +480,11 @@ async def undo(
             new.append(plan(conn, platform, kind="mute", params={"seconds": 0}, **common))
         elif row.kind in ("kick", "ban"):
             new.append(plan(conn, platform, kind="unban", **common))
+        elif row.kind == "set_card":  # a title put on a name card: the card it replaced
+            previous = json.loads(row.evidence or "{}").get("previous")
+            if isinstance(previous, str) and previous:
+                card = {"card": previous}
+                new.append(plan(conn, platform, kind="set_card", params=card, **common))
         revoked = (
             row.strike_id is not None
             and conn.execute(

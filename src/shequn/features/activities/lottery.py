@@ -33,6 +33,7 @@ from shequn.features.activities.common import (
 )
 from shequn.features.activities.draw import commitment, draw_seed, pick_winners
 from shequn.features.checkin import points_balance
+from shequn.features.checkin.scope import scope_groups
 from shequn.platforms.port import Platform
 from shequn.store import schema
 
@@ -225,7 +226,9 @@ def _enter(ctx: Context, ev: MessagePosted, row: Row[Any]) -> None:
             ctx, ev, say(_TEXT, lang, "quiet", name=name, n=row.active_days), "lottery.ineligible"
         )
         return
-    if row.min_points and (have := points_balance(conn, pf, g, mid)) < row.min_points:
+    # Points are the check-in feature's: per group, or across its group set.
+    scope = scope_groups(conn, pf, g, ctx.settings.checkin)
+    if row.min_points and (have := points_balance(conn, pf, scope, mid)) < row.min_points:
         reply(
             ctx,
             ev,

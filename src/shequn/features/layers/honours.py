@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, select, update
 
 from shequn.actions.moderation import plan
 from shequn.features.layers.counters import local_day
@@ -75,11 +75,17 @@ def plan_title(
 ) -> int:
     """Plan the ``set_card`` and remember it as the card the bot set (a human task
     where the platform cannot set cards)."""
+    m = schema.layer_members
+    previous = conn.execute(
+        select(m.c.card)
+        .where(m.c.platform == platform.name, m.c.group_id == group)
+        .where(m.c.member_id == member_id)
+    ).scalar()
     aid = plan(
         conn, platform, group_id=group, kind="set_card", params={"card": card}, reason=reason,
         now=now, member_id=member_id, event_key=event_key, operator=operator,
+        evidence={"previous": previous} if previous else None,
     )  # fmt: skip
-    m = schema.layer_members
     conn.execute(
         update(m)
         .where(m.c.platform == platform.name, m.c.group_id == group)
