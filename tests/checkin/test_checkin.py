@@ -4,25 +4,15 @@ the daily cap and the leaderboard, on every storage backend."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot_transcript import GROUP, Chat, make_chat, rows, user
+from checkin_clock import SH, at, plan_reminders_at, texts
 
 from shequn.botconfig import GroupSettings
-from shequn.features.checkin import CheckinSettings, Tier, award, plan_reminders, points_balance
+from shequn.features.checkin import CheckinSettings, Tier, award, points_balance
 from shequn.store import Store, schema
 
-SH = ZoneInfo("Asia/Shanghai")
 ALICE, BOB, CAROL = user("alice", "Alice"), user("bob", "Bob"), user("carol", "Carol")
-
-
-def at(chat: Chat, day: int, hh: int, mm: int = 0, ss: int = 0) -> None:
-    """Set the clock so the next message is at 2026-09-<day> hh:mm:ss Shanghai time."""
-    chat.clock.now = datetime(2026, 9, day, hh, mm, ss, tzinfo=SH).timestamp() - 1
-
-
-def texts(chat: Chat) -> list[str]:
-    return [args["text"] for name, args in chat.take() if name == "send"]
 
 
 def chat_with(store: Store, language: str = "zh", **kw: object) -> Chat:
@@ -188,11 +178,7 @@ async def test_evening_reminder_lists_streaks_at_risk_once_a_day(store: Store) -
     chat.take()
 
     def tick(day: int, hh: int) -> list[int]:
-        now = datetime(2026, 9, day, hh, tzinfo=SH).timestamp()
-        with store.engine.begin() as conn:
-            return plan_reminders(
-                conn, {"fake": chat.platform}, chat.pipeline.settings_for_group, now
-            )
+        return plan_reminders_at(chat, day, hh)
 
     assert tick(24, 19) == []  # before the hour
     # the bot's own periodic tick plans (and sends) the reminder

@@ -4,31 +4,17 @@ top 10 and the member's own card, on every storage backend."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 from bot_transcript import GROUP, Chat, make_chat, rows, user
+from checkin_clock import at, texts
 
 from shequn.botconfig import GroupSettings
 from shequn.events import ReactionAdded
 from shequn.features.checkin import CheckinSettings, Reward, Tier, points_balance
 from shequn.store import Store, schema
 
-SH = ZoneInfo("Asia/Shanghai")
 ADMIN = user("boss", "Boss", is_operator=True)
 ALICE, BOB, CAROL = user("alice", "Alice"), user("bob", "Bob"), user("carol", "Carol")
-
-
-def at(chat: Chat, day: int, hh: int, mm: int = 0) -> float:
-    """Set the clock so the next message is at 2026-09-<day> hh:mm Shanghai time."""
-    ts = datetime(2026, 9, day, hh, mm, tzinfo=SH).timestamp()
-    chat.clock.now = ts - 1
-    return ts
-
-
-def texts(chat: Chat) -> list[str]:
-    return [args["text"] for name, args in chat.take() if name == "send"]
 
 
 def chat_with(store: Store, language: str = "zh", **kw: object) -> Chat:

@@ -6,27 +6,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from bot_transcript import Chat, make_chat, rows, user
+from checkin_clock import SH, at, plan_reminders_at, texts
 
 from shequn.botconfig import ConfigError, GroupSettings, parse_config
-from shequn.features.checkin import CheckinSettings, Tier, plan_reminders
+from shequn.features.checkin import CheckinSettings, Tier
 from shequn.store import Store, schema
 
-SH = ZoneInfo("Asia/Shanghai")
 ALICE, BOB = user("alice", "Alice"), user("bob", "Bob")
-
-
-def at(chat: Chat, day: int, hh: int, mm: int = 0) -> float:
-    ts = datetime(2026, 9, day, hh, mm, tzinfo=SH).timestamp()
-    chat.clock.now = ts - 1
-    return ts
-
-
-def texts(chat: Chat) -> list[str]:
-    return [args["text"] for name, args in chat.take() if name == "send"]
 
 
 def sends(chat: Chat) -> list[tuple[str, str]]:
@@ -129,11 +118,7 @@ async def test_daily_cap_and_reminders_span_the_set(store: Store) -> None:
     chat.take()
 
     def tick(day: int, hh: int) -> list[int]:
-        now = datetime(2026, 9, day, hh, tzinfo=SH).timestamp()
-        with store.engine.begin() as conn:
-            return plan_reminders(
-                conn, {"fake": chat.platform}, chat.pipeline.settings_for_group, now
-            )
+        return plan_reminders_at(chat, day, hh)
 
     await chat.pipeline.tick(datetime(2026, 9, 24, 20, tzinfo=SH).timestamp())
     assert tick(24, 21) == []
