@@ -178,3 +178,22 @@ async def test_the_weekly_board_ranks_the_set_and_is_recorded_once(store: Store)
     assert texts(chat) == [
         "@Alice 积分 70（本周 +50）｜连续签到 0 天，累计 2 天\n荣誉：2026-W39 周榜第 1 名"
     ]
+
+
+async def test_a_lottery_counts_the_points_of_the_whole_set(store: Store) -> None:
+    add_set(store, "华东", ["g1", "g2"])
+    chat = chat_with(store, scope="set", points=10)
+    for day in (21, 22):  # Alice earns 20 points in g2 only
+        at(chat, day, 9)
+        await in_group(chat, "g2", ALICE, "签到")
+    at(chat, 23, 9)
+    await in_group(chat, "g1", BOB, "今天天气不错")
+    await in_group(chat, "g1", ALICE, "大家好")
+    chat.take()
+    admin = user("boss", "Boss", is_operator=True)
+    await in_group(chat, "g1", admin, "发起抽奖 1人 近7天 20积分 周边礼包")
+    await in_group(chat, "g1", ALICE, "参与抽奖")
+    await in_group(chat, "g1", BOB, "参与抽奖")
+    replies = [t for t in texts(chat) if "@" in t]
+    assert replies[-2].startswith("🎟 @Alice 参与成功")  # g2's points count in g1
+    assert replies[-1] == "@Bob 抱歉，本次抽奖需要 20 积分，你有 0。"
