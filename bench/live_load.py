@@ -63,6 +63,8 @@ from synapse_server import MatrixUser, Synapse  # noqa: E402
 from shequn.store import Store, open_store, schema  # noqa: E402
 
 SPAM = Path("/work/shared/data/spam")
+#: ``--inline-calls``: the in-process bot waits for each event's calls (the old way).
+_INLINE_CALLS = False
 BOT_TOKEN_VAR = "SHEQUN_LOAD_BOT_TOKEN"
 
 
@@ -334,7 +336,15 @@ async def _bot(cfg_text: str, token: str, db_url: str, work: Path, process: bool
     adapters = [build_adapter(a) for a in config.accounts.values()]
     stop = asyncio.Event()
     runner = asyncio.create_task(
-        run_bot(config, store, adapters, _real_moderator(), stop=stop, restart_delay=0.5)
+        run_bot(
+            config,
+            store,
+            adapters,
+            _real_moderator(),
+            stop=stop,
+            restart_delay=0.5,
+            inline_calls=_INLINE_CALLS,
+        )
     )
     try:
         yield None
@@ -605,7 +615,16 @@ def main() -> None:
         metavar="SECONDS",
         help="unplug the database (PostgreSQL --db) this long, a third into the window",
     )
+    ap.add_argument(
+        "--inline-calls",
+        action="store_true",
+        help="in-process bot: each event waits for its platform calls (before the carrier)",
+    )
     args = ap.parse_args()
+    if args.inline_calls and args.bot_process:
+        ap.error("--inline-calls needs the in-process bot (no --bot-process)")
+    global _INLINE_CALLS
+    _INLINE_CALLS = args.inline_calls
     if args.db_outage and not (args.db or "").startswith("postgresql"):
         ap.error("--db-outage needs --db postgresql://...")
     _unthrottled_room_creation()

@@ -16,6 +16,14 @@ commit the pipeline carries them out. A crash before the commit loses nothing (t
 event is redelivered and processed from scratch); a crash after it leaves planned
 rows that :meth:`resume` / :meth:`tick` carry out. That is at-least-once delivery
 with exactly-once decisions.
+
+Every carrying out goes through one carrier (:class:`_Carrier`): per (platform, group)
+one batch after the other, so a group's calls keep their planned order (delete before
+the warning, mute before the kick) and no row is carried out by two batches at once;
+up to ``carrier_concurrency`` groups of a platform at the same time. With
+``inline_calls=True`` (the default, what the tests expect) :meth:`handle` waits for its
+event's calls; the live bot (``run_bot``) passes ``False``: the next event is handled
+while a slow platform answers, and :meth:`drain` waits for what is under way.
 """
 
 from __future__ import annotations
@@ -26,12 +34,13 @@ import hashlib
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -89,6 +98,8 @@ TickJob = Callable[
 ]
 #: A tick job slower than this many seconds is logged by name (see ``Pipeline.tick_budget``).
 TICK_JOB_BUDGET = 5.0
+#: Groups of one platform whose calls are carried out at the same time (see ``_Carrier``).
+CARRIER_CONCURRENCY = 8
 
 _LABEL = {
     "zh": {"ad": "广告", "spam": "垃圾信息", "abuse": "辱骂", "sensitive": "敏感内容"},
@@ -155,6 +166,116 @@ class Context:
         return aid
 
 
+@dataclass
+class _Batch:
+    """Planned calls of one group to carry out together (``ids`` may be empty)."""
+
+    platform: Platform
+    ids: list[int]
+    now: float | None  # ``None``: the clock when the batch runs
+    done: asyncio.Future[int] | None  # set when someone waits for it
+
+
+class _Carrier:
+    """Carries out planned calls off the caller's path, in order per group.
+
+    One task per (platform, group) with batches queued: it runs them one after the
+    other (``carry_out`` reads each row's status afresh, so a row two batches name is
+    carried out once), holding one of the platform's ``concurrency`` slots per batch.
+    Cancelling it (a crash, a shutdown past its grace) leaves the rows not carried out
+    ``planned``, for :meth:`Pipeline.resume` / :meth:`Pipeline.tick`.
+    """
+
+    def __init__(self, run: Callable[[_Batch], Awaitable[int]], concurrency: int) -> None:
+        self._run = run
+        self.concurrency = max(1, concurrency)
+        self._queues: dict[tuple[str, str], deque[_Batch]] = {}
+        self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._queued: set[int] = set()  # ids in a batch queued or under way
+
+    @property
+    def pending(self) -> int:
+        """Batches queued or under way."""
+        return sum(len(q) for q in self._queues.values())
+
+    def submit(self, batch: _Batch, group_id: str) -> None:
+        """Queue ``batch``; one nobody waits for leaves out the ids already queued (a
+        tick finding rows still planned behind a slow platform does not pile them up).
+        That is economy only: a row is carried out once because a group's batches run
+        one after the other and ``carry_out`` skips rows no longer ``planned``."""
+        if batch.done is None and batch.ids:
+            batch.ids = [i for i in batch.ids if i not in self._queued]
+            if not batch.ids:
+                return
+        self._queued.update(batch.ids)
+        key = (batch.platform.name, group_id)
+        task = self._tasks.get(key)
+        if task is not None and task.done():  # cancelled before it ever ran
+            self._forget(key)
+        self._queues.setdefault(key, deque()).append(batch)
+        if key not in self._tasks:
+            self._tasks[key] = asyncio.create_task(self._group(key), name=f"carrier {key}")
+
+    async def _group(self, key: tuple[str, str]) -> None:
+        queue = self._queues[key]
+        slots = self._slots.setdefault(key[0], asyncio.Semaphore(self.concurrency))
+        try:
+            while queue:
+                batch = queue[0]
+                try:
+                    async with slots:
+                        n = await self._run(batch)
+                except asyncio.CancelledError:
+                    raise
+                except BaseException as exc:
+                    queue.popleft()
+                    self._queued.difference_update(batch.ids)
+                    if batch.done is None:
+                        log.error("carrying out %s in %s failed", batch.ids, key, exc_info=exc)
+                    elif not batch.done.done():
+                        batch.done.set_exception(exc)
+                    if isinstance(exc, Exception):
+                        continue  # the rows stay planned: the tick retries them
+                    if batch.done is None:
+                        raise
+                    return  # the process is going down (its waiter raises it): stop here
+                queue.popleft()
+                self._queued.difference_update(batch.ids)
+                if batch.done is not None and not batch.done.done():
+                    batch.done.set_result(n)
+        finally:  # no await from here on: a new submit finds no task and starts one
+            self._forget(key)
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        for batch in self._queues.pop(key, ()):
+            self._queued.difference_update(batch.ids)
+            if batch.done is not None and not batch.done.done():
+                batch.done.cancel()
+        self._tasks.pop(key, None)
+
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Wait until nothing is queued or under way; ``False`` if ``timeout`` ran out."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while running := [t for t in self._tasks.values() if not t.done()]:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            await asyncio.wait(running, timeout=left)
+        for key in [k for k, t in self._tasks.items() if t.done()]:
+            self._forget(key)
+        return True
+
+    async def cancel(self) -> None:
+        """Stop at once; calls not made stay planned (a call under way may have happened)."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for key in list(self._tasks):
+            self._forget(key)
+
+
 class Pipeline:
     """One per bot process; several adapters may feed the same pipeline."""
 
@@ -168,6 +289,8 @@ class Pipeline:
         layer_of: gate_actions.LayerOf | None = None,
         rng: random.Random | None = None,
         db_patience: float = 300.0,
+        inline_calls: bool = True,
+        carrier_concurrency: int = CARRIER_CONCURRENCY,
     ) -> None:
         self.store = store
         self.moderate = moderate
@@ -180,7 +303,10 @@ class Pipeline:
         self._platforms: dict[str, Platform] = {}
         self._quarrels = QuarrelWatch()
         self._floods = FloodWatch()
-        self._outbox = asyncio.Lock()
+        #: ``handle`` waits for its event's calls (``False``: they go out meanwhile).
+        self.inline_calls = inline_calls
+        self._carrier = _Carrier(self._run_batch, carrier_concurrency)
+        self._notify = asyncio.Lock()
         self._db = asyncio.Lock()
         # -- periodic work (see :meth:`tick`) --
         self._tick_jobs: list[tuple[str, TickJob]] = []
@@ -334,7 +460,10 @@ class Pipeline:
             ctx = Context(conn, platform, event, settings, now, key, qr=qr)
             if not isinstance(event, GroupSeen):
                 await self._run_handlers(ctx)
-        await self._carry_out(platform, now, ctx.planned)
+        if self.inline_calls:
+            await self._carry_out(platform, now, ctx.planned, group_id=event.group_id)
+        else:
+            await self._carry_out(platform, None, ctx.planned, group_id=event.group_id, wait=False)
         return True
 
     async def decide_entry(self, entry_id: int, approve: bool, operator: str) -> list[int]:
@@ -383,27 +512,90 @@ class Pipeline:
         with self.store.engine.begin() as conn:
             yield conn
 
-    async def _carry_out(self, platform: Platform, now: float, ids: list[int] | None) -> int:
-        # One caller at a time: a tick must not pick up a row that handle() is carrying
-        # out right now, or the call would go out twice.
-        async with self._outbox:
-            owned = self.owned_groups(platform.name) if ids is None else None
-            if owned is not None:
-                ids = self._planned_of(platform.name, owned)
-            done = await carry_out(self.store, platform, now=now, ids=ids, fence=self.fence)
-            # A platform that cannot act by API (WeCom customer groups) tells the
-            # responsible person about the tasks its calls became.
-            notify = getattr(platform, "notify_human_tasks", None)
-            if notify is not None:
-                await notify(self.store, now)
-            return done
+    async def _carry_out(
+        self,
+        platform: Platform,
+        now: float | None,
+        ids: list[int] | None,
+        *,
+        group_id: str = "",
+        wait: bool = True,
+    ) -> int:
+        """Hand planned calls (``ids``, or every due one of the owned groups) to the
+        carrier, a batch per group; with ``wait`` return how many were done."""
+        if ids is None:
+            by_group = self._due_by_group(platform.name, self.clock() if now is None else now)
+        else:
+            by_group = self._groups_of(ids)
+        if not by_group and getattr(platform, "notify_human_tasks", None) is not None:
+            by_group = {group_id: []}  # nothing to call, but tasks to tell a person about
+        batches = []
+        for group, group_ids in by_group.items():
+            done = asyncio.get_running_loop().create_future() if wait else None
+            batches.append(done)
+            self._carrier.submit(_Batch(platform, group_ids, now, done), group)
+        return sum([await done for done in batches if done is not None])
 
-    def _planned_of(self, platform: str, groups: Collection[str]) -> list[int]:
+    async def _run_batch(self, batch: _Batch) -> int:
+        platform = batch.platform
+        now = self.clock() if batch.now is None else batch.now
+        done = 0
+        if batch.ids:
+            done = await carry_out(self.store, platform, now=now, ids=batch.ids, fence=self.fence)
+        # A platform that cannot act by API (WeCom customer groups) tells the
+        # responsible person about the tasks its calls became.
+        notify = getattr(platform, "notify_human_tasks", None)
+        if notify is not None:
+            async with self._notify:
+                await notify(self.store, now)
+        return done
+
+    def _groups_of(self, ids: list[int]) -> dict[str, list[int]]:
+        if not ids:
+            return {}
         t = schema.bot_actions
-        q = select(t.c.id, t.c.group_id).where(t.c.platform == platform, t.c.status == "planned")
-        wanted = set(groups)
+        q = select(t.c.id, t.c.group_id).where(t.c.id.in_(ids)).order_by(t.c.id)
+        out: dict[str, list[int]] = {}
         with self.store.engine.connect() as conn:
-            return [r.id for r in conn.execute(q) if r.group_id in wanted]
+            for r in conn.execute(q):
+                out.setdefault(r.group_id, []).append(r.id)
+        return out
+
+    def _due_by_group(self, platform: str, now: float) -> dict[str, list[int]]:
+        """The planned calls due at ``now`` of the groups :meth:`owned_groups` names."""
+        t = schema.bot_actions
+        q = (
+            select(t.c.id, t.c.group_id)
+            .where(
+                t.c.platform == platform,
+                t.c.status == "planned",
+                or_(t.c.not_before.is_(None), t.c.not_before <= now),
+            )
+            .order_by(t.c.id)
+        )
+        owned = self.owned_groups(platform)
+        wanted = None if owned is None else set(owned)
+        out: dict[str, list[int]] = {}
+        with self.store.engine.connect() as conn:
+            for r in conn.execute(q):
+                if wanted is None or r.group_id in wanted:
+                    out.setdefault(r.group_id, []).append(r.id)
+        return out
+
+    @property
+    def calls_pending(self) -> int:
+        """Batches of planned calls the carrier has queued or under way."""
+        return self._carrier.pending
+
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every call handed to the carrier was carried out (or failed and
+        stays planned for a retry); ``False`` when ``timeout`` seconds ran out first."""
+        return await self._carrier.drain(timeout)
+
+    async def cancel_calls(self) -> None:
+        """Stop carrying out now (a shutdown past its grace): what was not called stays
+        ``planned`` for the next :meth:`resume`."""
+        await self._carrier.cancel()
 
     async def resume(self) -> int:
         """Carry out every planned action left over (after a crash or a failed call)."""
@@ -423,7 +615,8 @@ class Pipeline:
         others go on), so the event loop keeps receiving, handling and carrying out
         meanwhile: an exclusive job holds :attr:`_db` for its transaction only, so events
         wait for that job at most, never for the whole tick. The calls the jobs planned
-        are then carried out here, on the loop. Ticks never overlap: a second caller
+        are then carried out (through the carrier; with ``inline_calls`` off the tick
+        does not wait for them). Ticks never overlap: a second caller
         waits for the running one. Each step's duration is kept in
         :attr:`tick_durations`; one over :attr:`tick_budget` is logged by name.
         A database outage ends the tick (raised) rather than failing every job.
@@ -443,8 +636,10 @@ class Pipeline:
                     self.tick_durations.pop(name, None)
                     await self._tick_step(name, job, now)
                 self.tick_step = "carry_out"
+                # Off the event path the tick only hands the due calls to the carrier:
+                # a slow platform must not hold the next tick's jobs either.
                 for platform in list(self._platforms.values()):
-                    await self._carry_out(platform, now, None)
+                    await self._carry_out(platform, now, None, wait=self.inline_calls)
             finally:
                 self.tick_step = None
                 self.last_tick_seconds = time.monotonic() - started

@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+#: Seconds a stopping bot waits for the calls it decided (then they stay planned).
+CALLS_GRACE = 10.0
 
 #: platform name -> ("module:Class", the constructor argument that takes the token)
 ADAPTERS: dict[str, tuple[str, str]] = {
@@ -137,13 +139,23 @@ async def run_bot(
     *,
     stop: asyncio.Event | None = None,
     restart_delay: float = 5.0,
+    inline_calls: bool = False,
 ) -> Pipeline:
-    """Feed every adapter into one pipeline and tick it until ``stop`` is set."""
+    """Feed every adapter into one pipeline and tick it until ``stop`` is set.
+
+    ``inline_calls=True`` makes each event wait for its platform calls, as the bot did
+    before the carrier (``bench/live_load.py --inline-calls`` compares the two).
+    """
     stop = stop or asyncio.Event()
     from shequn.groupsettings import live_settings  # the console's edits over the file
 
     settings_for = live_settings(config, store)
-    pipeline = Pipeline(store, moderate, settings_for, layer_of=layers.layer_lookup(store))
+    # The calls an event decides go out off the event path (a slow platform answer must
+    # not hold the next event); per group in order, see Pipeline(inline_calls=...).
+    pipeline = Pipeline(
+        store, moderate, settings_for, layer_of=layers.layer_lookup(store),
+        inline_calls=inline_calls,
+    )  # fmt: skip
     for adapter in adapters:
         pipeline.attach(adapter)
         if getattr(adapter, "store", False) is None:  # an adapter that syncs into the archive
@@ -192,6 +204,11 @@ async def run_bot(
         if ticking is not None:  # its thread cannot be cancelled: let it finish
             await asyncio.wait([ticking], timeout=60)
             ticking.cancel()
+        # The calls already decided go out while the adapters' connections are open;
+        # past the grace they stay planned and the next start's resume() makes them.
+        if not await pipeline.drain(timeout=CALLS_GRACE):
+            log.warning("stopping with %d batches of calls left planned", pipeline.calls_pending)
+        await pipeline.cancel_calls()
         for adapter in adapters:
             with contextlib.suppress(Exception):
                 await adapter.stop()
