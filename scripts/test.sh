@@ -44,4 +44,4 @@ bash scripts/audit.sh
 echo "== pytest"
 # Two workers: most tests wait on a server (Synapse, PostgreSQL, Chromium), so two
 # processes keep two cores busy; each worker has its own Synapse and template databases.
-.venv/bin/pytest -q -p no:cacheprovider -n "${SHEQUN_TEST_WORKERS:-2}" "$@"
+.venv/bin/pytest -q -p no:cacheprovider -n "${SHEQUN_TEST_WORKERS:-2}" --dist loadgroup "$@"

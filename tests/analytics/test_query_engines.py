@@ -73,6 +73,7 @@ def _rows(con: Any, parquet: dict[str, Path], frames: Frames) -> dict[str, list[
     }
 
 
+@pytest.mark.xdist_group("spark")  # one worker, one Spark session for both
 def test_duckdb_and_spark_give_identical_rows(
     frames: Frames, parquet: dict[str, Path], spark: Any
 ) -> None:

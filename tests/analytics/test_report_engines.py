@@ -100,6 +100,7 @@ def test_duckdb_report_is_the_polars_report(
     assert any(0 < g["ad_share"] < 1 for g in duckdb_report["groups"])
 
 
+@pytest.mark.xdist_group("spark")  # one worker, one Spark session for both
 def test_spark_report_is_the_duckdb_report(
     archive: tuple[Store, Path], duckdb_report: dict[str, Any], spark: Any
 ) -> None:

@@ -249,3 +249,26 @@ async def test_calls_are_spaced_by_the_platform_interval(store: Store) -> None:
         await chat.say(user(f"m{i}"), AD)
     gaps = [b - a for a, b in itertools.pairwise(platform.at)]
     assert len(gaps) == 3 and min(gaps) >= 0.05
+
+
+async def test_calls_side_by_side_each_take_the_next_slot() -> None:
+    """Callers running at once (the carrier's groups) never wake together."""
+    import asyncio
+    import time as _time
+
+    from shequn.actions.moderation import _pace
+
+    @dataclass
+    class Paced(FakePlatform):
+        name: str = "paced-side-by-side"
+        min_call_interval: float = 0.05
+
+    platform, at = Paced(), []
+
+    async def call() -> None:
+        await _pace(platform)
+        at.append(_time.monotonic())
+
+    await asyncio.gather(*(call() for _ in range(6)))
+    gaps = [b - a for a, b in itertools.pairwise(sorted(at))]
+    assert len(gaps) == 5 and min(gaps) >= 0.045  # (timer granularity)

@@ -246,10 +246,12 @@ async def _pace(platform: Platform) -> None:
     if gap <= 0:
         return
     loop = asyncio.get_running_loop()
-    wait = _last_call.get(platform.name, float("-inf")) + gap - loop.time()
-    if wait > 0:
-        await asyncio.sleep(wait)
-    _last_call[platform.name] = loop.time()
+    # Reserve the slot before sleeping: callers running side by side (the carrier's
+    # groups) each take the next free slot instead of waking together.
+    at = max(loop.time(), _last_call.get(platform.name, float("-inf")) + gap)
+    _last_call[platform.name] = at
+    if at > loop.time():
+        await asyncio.sleep(at - loop.time())
 
 
 #: ``fence(conn, action_row)``: may this process make the call now? (see :func:`carry_out`)
