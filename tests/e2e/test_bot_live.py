@@ -146,6 +146,14 @@ async def test_ad_three_times_warn_mute_kick_and_undo(
                 return room not in (await alice.joined_rooms()).rooms
 
             await _until(kicked, "alice kicked")
+
+            def kick_recorded() -> bool:  # the row is marked done just after the reply
+                with store.engine.connect() as conn:
+                    t = schema.bot_actions
+                    q = select(t.c.status).where(t.c.kind == "kick")
+                    return conn.execute(q).scalar() == "done"
+
+            await _until(kick_recorded, "the kick recorded as done")
             with store.engine.connect() as conn:
                 done = [
                     (r.kind, r.reason)
