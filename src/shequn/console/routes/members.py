@@ -15,7 +15,7 @@ the console's CSRF dependency (CSRF is an attack on cookies, and it sends none).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -614,6 +614,23 @@ def _back(account: Account, msg: str) -> Response:
     return RedirectResponse(f"{_url(account)}?msg={msg}", status_code=303)
 
 
+def _profile_change(
+    request: Request, session: Session, account: Account, audit: str,
+    work: Callable[[Connection], Any], *, done: str = "saved",
+) -> Response:  # fmt: skip
+    """Run ``work`` (it returns the audit row's ``after``) in one transaction with its
+    audit row; a ``ValueError`` rolls back and shows its message on the member's page."""
+    with console(request).store.engine.begin() as conn:
+        try:
+            after = work(conn)
+        except ValueError as e:
+            conn.rollback()
+            return member_page(request, account[0], account[1], error=str(e))
+        _audit_member(conn, request, session, account, audit, f"{account[0]}:{account[1]}",
+                      after=after)  # fmt: skip
+    return _back(account, done)
+
+
 @router.post("/members/{platform}/{member_id}/tags")
 async def add_tag(request: Request, platform: str, member_id: str) -> Response:
     session, account, _, form = await _member_change(
@@ -621,22 +638,12 @@ async def add_tag(request: Request, platform: str, member_id: str) -> Response:
     )
     c = console(request)
     category, tag = str(form.get("category", "")), str(form.get("tag", ""))
-    with c.store.engine.begin() as conn:
-        try:
-            tags.add_tag(conn, account, category, tag, by=session.user.name, now=c.clock())
-        except ValueError as e:
-            conn.rollback()
-            return member_page(request, platform, member_id, error=str(e))
-        _audit_member(
-            conn,
-            request,
-            session,
-            account,
-            "crm.tag.add",
-            f"{platform}:{member_id}",
-            after={"category": category, "tag": tag},
-        )
-    return _back(account, "saved")
+
+    def work(conn: Connection) -> Any:
+        tags.add_tag(conn, account, category, tag, by=session.user.name, now=c.clock())
+        return {"category": category, "tag": tag}
+
+    return _profile_change(request, session, account, "crm.tag.add", work)
 
 
 @router.post("/members/{platform}/{member_id}/tags/remove")
@@ -670,22 +677,12 @@ async def add_note(request: Request, platform: str, member_id: str) -> Response:
     )
     c = console(request)
     text = str(form.get("text", ""))
-    with c.store.engine.begin() as conn:
-        try:
-            nid = tags.add_note(conn, account, text, by=session.user.name, now=c.clock())
-        except ValueError as e:
-            conn.rollback()
-            return member_page(request, platform, member_id, error=str(e))
-        _audit_member(
-            conn,
-            request,
-            session,
-            account,
-            "crm.note.add",
-            f"{platform}:{member_id}",
-            after={"note": nid, "text": text.strip()[:200]},
-        )
-    return _back(account, "saved")
+
+    def work(conn: Connection) -> Any:
+        nid = tags.add_note(conn, account, text, by=session.user.name, now=c.clock())
+        return {"note": nid, "text": text.strip()[:200]}
+
+    return _profile_change(request, session, account, "crm.note.add", work)
 
 
 @router.post("/members/{platform}/{member_id}/link")
@@ -697,27 +694,15 @@ async def link_member(request: Request, platform: str, member_id: str) -> Respon
     other_raw = str(form.get("other", "")).strip()
     other = _parse_account(other_raw) or ("", "")
     lang = lang_of(request)
-    with c.store.engine.begin() as conn:
+
+    def work(conn: Connection) -> Any:
         # linking needs edit rights over both accounts: otherwise it would reveal one
         if not _visible(conn, session.user, other, Action.EDIT_MEMBERS):
-            conn.rollback()
-            return member_page(request, platform, member_id,
-                               error=t("crm.error.no_such_account", lang=lang, account=other_raw))  # fmt: skip
-        try:
-            pid = identities.link(conn, account, other, by=session.user.name, now=c.clock())
-        except ValueError as e:
-            conn.rollback()
-            return member_page(request, platform, member_id, error=str(e))
-        _audit_member(
-            conn,
-            request,
-            session,
-            account,
-            "crm.identity.link",
-            f"{platform}:{member_id}",
-            after={"profile": pid, "linked": other_raw},
-        )
-    return _back(account, "linked")
+            raise ValueError(t("crm.error.no_such_account", lang=lang, account=other_raw))
+        pid = identities.link(conn, account, other, by=session.user.name, now=c.clock())
+        return {"profile": pid, "linked": other_raw}
+
+    return _profile_change(request, session, account, "crm.identity.link", work, done="linked")
 
 
 @router.post("/members/{platform}/{member_id}/unlink")
