@@ -8,7 +8,7 @@ the layer a member sees in the group is the one the batch report gives them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -43,9 +43,27 @@ Layer = Literal[
 Prefix = Annotated[str, msgspec.Meta(max_length=16)]
 
 
+class _TextPerLayer:
+    """A text per layer ("": none): no text may be only blanks; ``of(layer)`` reads it."""
+
+    __slots__ = ()
+    _WHAT: ClassVar[str] = "a text"
+
+    def __post_init__(self) -> None:
+        for key in LAYER_KEYS:
+            text = getattr(self, key)
+            if text and not text.strip():
+                raise ValueError(f"{key}: {self._WHAT} must not be only blanks")
+
+    def of(self, layer: str) -> str:
+        return str(getattr(self, layer))
+
+
 @dataclass(frozen=True, slots=True)
-class LayerTitles:
+class LayerTitles(_TextPerLayer):
     """Card prefix per layer (set with ``SET_CARD`` where the platform can); "": none."""
+
+    _WHAT: ClassVar[str] = "a prefix"
 
     opinion_leader: Prefix = "【核心】"
     co_opinion_leader: Prefix = "【骨干】"
@@ -53,15 +71,6 @@ class LayerTitles:
     active: Prefix = ""
     participant: Prefix = ""
     bystander: Prefix = ""
-
-    def __post_init__(self) -> None:
-        for key in LAYER_KEYS:
-            prefix = getattr(self, key)
-            if prefix and not prefix.strip():
-                raise ValueError(f"{key}: a prefix must not be only blanks")
-
-    def of(self, layer: str) -> str:
-        return str(getattr(self, layer))
 
     def prefixes(self) -> tuple[str, ...]:
         return tuple(p for p in (self.of(k) for k in LAYER_KEYS) if p)
@@ -71,9 +80,11 @@ RoleName = Annotated[str, msgspec.Meta(max_length=100)]  # Discord's limit for r
 
 
 @dataclass(frozen=True, slots=True)
-class LayerRoles:
+class LayerRoles(_TextPerLayer):
     """Server role per layer (Discord: the role's name), granted on entering the layer and
     taken back on leaving it; "": none. Where the platform has no roles, a task."""
+
+    _WHAT: ClassVar[str] = "a role name"
 
     opinion_leader: RoleName = ""
     co_opinion_leader: RoleName = ""
@@ -81,15 +92,6 @@ class LayerRoles:
     active: RoleName = ""
     participant: RoleName = ""
     bystander: RoleName = ""
-
-    def __post_init__(self) -> None:
-        for key in LAYER_KEYS:
-            role = getattr(self, key)
-            if role and not role.strip():
-                raise ValueError(f"{key}: a role name must not be only blanks")
-
-    def of(self, layer: str) -> str:
-        return str(getattr(self, layer))
 
 
 @dataclass(frozen=True, slots=True)
