@@ -121,7 +121,7 @@ class FaqMatcher:
         self._chars = CharIndex(texts, extra=answers) if mode == "hybrid" and texts else None
         self._char_answers = CharIndex(answers) if answers and mode == "hybrid" else None
         self._space = self.embedder.space(texts) if self.embedder is not None else None
-        strong = self.embedder is not None and self._space and self.embedder.strong(self._space)
+        strong = self.embedder is not None and self.embedder.strong(self._space or (0.0, 0.0))
         self.weights = weights or (STRONG_WEIGHTS if strong else WEIGHTS)
         self._offset = STRONG_OFFSET if strong else 0.0
         self._vecs = (
