@@ -166,10 +166,10 @@ def _open(conn: Connection, platform: str, group: str, rid: int) -> Row[Any] | N
     return conn.execute(q).first()
 
 
-def fulfil(
-    conn: Connection, platform: str, group: str, rid: int, operator: str, now: float
+def _close(
+    conn: Connection, platform: str, group: str, rid: int, status: str, operator: str, now: float
 ) -> Row[Any] | None:
-    """Mark pending redemption ``rid`` handed out; the row, or None if none is pending."""
+    """Move pending redemption ``rid`` to ``status``; the row as it was, or None."""
     row = _open(conn, platform, group, rid)
     if row is None:
         return None
@@ -177,9 +177,16 @@ def fulfil(
     conn.execute(
         update(r)
         .where(r.c.id == rid, r.c.status == "pending")
-        .values(status="fulfilled", handled_at=now, handled_by=operator[:255])
+        .values(status=status, handled_at=now, handled_by=operator[:255])
     )
     return row
+
+
+def fulfil(
+    conn: Connection, platform: str, group: str, rid: int, operator: str, now: float
+) -> Row[Any] | None:
+    """Mark pending redemption ``rid`` handed out; the row, or None if none is pending."""
+    return _close(conn, platform, group, rid, "fulfilled", operator, now)
 
 
 def refund(
@@ -192,15 +199,9 @@ def refund(
     tz: str = "Asia/Shanghai",
 ) -> Row[Any] | None:
     """Cancel pending redemption ``rid`` and credit its cost back (once)."""
-    row = _open(conn, platform, group, rid)
+    row = _close(conn, platform, group, rid, "cancelled", operator, now)
     if row is None:
         return None
-    r = schema.point_redemptions
-    conn.execute(
-        update(r)
-        .where(r.c.id == rid, r.c.status == "pending")
-        .values(status="cancelled", handled_at=now, handled_by=operator[:255])
-    )
     day = datetime.fromtimestamp(now, ZoneInfo(tz)).date().isoformat()
     # No daily cap on giving back what was paid: the status change above happens once.
     award(conn, platform, group, row.member_id, points=row.cost, reason="redeem.refund",
