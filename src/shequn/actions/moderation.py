@@ -254,6 +254,17 @@ async def _pace(platform: Platform) -> None:
         await asyncio.sleep(at - loop.time())
 
 
+def _task_for(
+    conn: Connection, row: Any, params: dict[str, Any], now: float, lead: str = ""
+) -> None:
+    """The human task for planned call ``row`` the bot cannot (or could not) make."""
+    text = _task_text(row.kind, row.member_id, params, row.reason)
+    add_human_task(
+        conn, platform=row.platform, group_id=row.group_id, member_id=row.member_id,
+        kind=row.kind, now=now, action_id=row.id, text=f"{lead} {text}" if lead else text,
+    )  # fmt: skip
+
+
 #: ``fence(conn, action_row)``: may this process make the call now? (see :func:`carry_out`)
 Fence = Callable[[Connection, Any], bool]
 
@@ -344,16 +355,7 @@ async def carry_out(
                     conn.execute(
                         update(t).where(t.c.id == row.id).values(status="human_task", error=str(e))
                     )
-                    add_human_task(
-                        conn,
-                        platform=row.platform,
-                        group_id=row.group_id,
-                        member_id=row.member_id,
-                        kind=row.kind,
-                        text=_task_text(row.kind, row.member_id, params, row.reason),
-                        now=now,
-                        action_id=row.id,
-                    )
+                    _task_for(conn, row, params, now)
                 continue
             except Exception as e:  # PlatformError and anything an adapter lets slip
                 if not isinstance(e, PlatformError):
@@ -378,17 +380,7 @@ async def carry_out(
                         )
                     )
                     if failed:
-                        add_human_task(
-                            conn,
-                            platform=row.platform,
-                            group_id=row.group_id,
-                            member_id=row.member_id,
-                            kind=row.kind,
-                            now=now,
-                            action_id=row.id,
-                            text=f"{SUGGESTIONS['failed'][1]} "
-                            + _task_text(row.kind, row.member_id, params, row.reason),
-                        )
+                        _task_for(conn, row, params, now, SUGGESTIONS["failed"][1])
                 if retry_after is not None:
                     log.warning(
                         "%s rate-limited us: %s s before the next call", platform.name, wait
