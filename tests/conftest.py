@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from shequn import secrets
+from shequn.actions.moderation import forget_pacing
 from shequn.store import Store, open_store, resolve_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,6 +42,14 @@ def _forget_secrets() -> Iterator[None]:
     several tests per process, a token like "secret" would redact the next test's text."""
     yield
     secrets.forget_all()
+
+
+@pytest.fixture(autouse=True)
+def _forget_pacing() -> Iterator[None]:
+    """A platform paused after a 429 stays paused for the process; tests share fake
+    platform names and fake clocks, so each test starts with no pause."""
+    yield
+    forget_pacing()
 
 
 @pytest.fixture(scope="session")

@@ -231,6 +231,47 @@ async def test_a_rate_limit_pauses_the_platform_and_never_fails_the_call(store: 
     assert rows(store, schema.human_tasks) == []
 
 
+async def test_a_rate_limit_in_one_group_holds_every_group_of_the_platform(
+    store: Store,
+) -> None:
+    """Rate limits are per bot account: a 429 in g1 stops g2's calls too, until it is over,
+    and the calls held back spend no attempt."""
+
+    @dataclass
+    class Limited(FakePlatform):
+        limited: set[str] = field(default_factory=lambda: {"g1"})
+
+        async def delete(self, group_id: str, message_id: str, *, reason: str = "") -> None:
+            if group_id in self.limited:
+                self.limited.discard(group_id)
+                raise PlatformError("Too Many Requests", retry_after=20)
+            await super().delete(group_id, message_id, reason=reason)
+
+    platform = Limited()
+    first = make_chat(store, platform=platform)
+    second = Chat(first.pipeline, platform, first.clock, group="g2")
+    await first.say(ALICE, AD)  # g1's delete is rate-limited: the platform pauses 20 s
+    assert first.take() == []
+    await second.say(BOB, AD)  # g2's calls wait for the pause, without a 429 of their own
+    assert first.take() == []
+    t = schema.bot_actions
+    planned = [(r.group_id, r.kind, r.attempts, r.not_before) for r in rows(store, t, t.c.id)]
+    until = first.clock.now - 1 + 20  # g1's 429 came at its message's time
+    assert planned == [
+        ("g1", "delete", 1, until), ("g1", "send", 0, until),
+        ("g2", "delete", 0, until), ("g2", "send", 0, until),
+    ]  # fmt: skip
+    first.clock.advance(5)
+    await first.pipeline.tick()
+    assert first.take() == []  # still paused
+    first.clock.advance(20)
+    await first.pipeline.tick()
+    assert sorted((c[0], c[1]["group_id"]) for c in first.take()) == [
+        ("delete", "g1"), ("delete", "g2"), ("send", "g1"), ("send", "g2"),
+    ]  # fmt: skip
+    assert {r.status for r in rows(store, schema.bot_actions)} == {"done"}
+
+
 async def test_calls_are_spaced_by_the_platform_interval(store: Store) -> None:
     import time as _time
 

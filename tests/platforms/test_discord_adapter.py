@@ -40,7 +40,14 @@ from shequn.platforms.discord import SLASH_COMMANDS, DiscordAdapter, GatewayStat
 from shequn.platforms.discord.adapter import INTENTS, MAX_TIMEOUT_SECONDS
 from shequn.platforms.discord.invites import InviteTracker
 from shequn.platforms.discord.state import snowflake_time
-from shequn.platforms.port import Adapter, Capability, Platform, PlatformError, Unsupported
+from shequn.platforms.port import (
+    Adapter,
+    Capability,
+    Platform,
+    PlatformError,
+    Unsupported,
+    call_key,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "discord"
 FRAMES: dict[str, dict[str, Any]] = {
@@ -547,6 +554,30 @@ async def test_actions_make_the_exact_rest_calls(api: tuple[FakeDiscordApi, str]
         ("DELETE", f"{member}/roles/{FAN_ROLE}", None, None),
     ]  # fmt: skip
     assert MAX_TIMEOUT_SECONDS == 28 * 86400 - 60
+
+
+async def test_an_outbox_call_carries_a_nonce_discord_enforces(
+    api: tuple[FakeDiscordApi, str],
+) -> None:
+    """The same planned call sent again after a crash has the same nonce (Discord then
+    returns the first message instead of posting another); other calls differ."""
+    fake, base = api
+    adapter = DiscordAdapter(TOKEN, base, clock=lambda: 1_790_000_000.7)
+    for name in ("ready", "guild_create"):
+        translate(FRAMES[name], adapter.state, now=NOW)
+    for key in ("shequn.7.1790000000000", "shequn.7.1790000000000", "shequn.8.1790000000000"):
+        token = call_key.set(key)
+        try:
+            await adapter.send(GENERAL, "请勿发广告")
+        finally:
+            call_key.reset(token)
+    await adapter.send(GENERAL, "not from the outbox")
+    await adapter.aclose()
+    bodies = [c[3] for c in fake.acts()]
+    nonces = [b.get("nonce") for b in bodies]
+    assert nonces[0] == nonces[1] != nonces[2] and nonces[3] is None
+    assert all(len(n) <= 25 for n in nonces[:3])  # Discord's limit
+    assert [b.get("enforce_nonce") for b in bodies] == [True, True, True, None]
 
 
 async def test_an_unknown_channel_is_looked_up_before_a_guild_action(

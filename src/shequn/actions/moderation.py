@@ -28,6 +28,7 @@ from shequn.platforms.port import (
     Platform,
     PlatformError,
     Unsupported,
+    call_key,
     capabilities_of,
     refused,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "add_strike",
     "appeal",
     "carry_out",
+    "forget_pacing",
     "plan",
     "raise_alert",
     "undo",
@@ -238,6 +240,15 @@ async def _call(platform: Platform, kind: str, row: Any, params: dict[str, Any])
 #: Longest wait between two attempts of a failing call (seconds).
 MAX_BACKOFF = 300.0
 _last_call: dict[str, float] = {}
+#: Per platform, the time (in :func:`carry_out`'s ``now``) before which no call goes to
+#: it: set when it rate-limited us, since its limits are per bot account, not per group.
+_paused_until: dict[str, float] = {}
+
+
+def forget_pacing() -> None:
+    """Forget every platform's last call and pause (a test's fake clock ends with it)."""
+    _last_call.clear()
+    _paused_until.clear()
 
 
 async def _pace(platform: Platform) -> None:
@@ -252,6 +263,21 @@ async def _pace(platform: Platform) -> None:
     _last_call[platform.name] = at
     if at > loop.time():
         await asyncio.sleep(at - loop.time())
+
+
+def _defer(store: Store, ids: list[int], until: float) -> None:
+    """Leave planned calls ``ids`` for ``until`` (the platform is paused), no attempt spent."""
+    t = schema.bot_actions
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(t).where(t.c.id.in_(ids), t.c.status == "planned").values(not_before=until)
+        )
+
+
+def _key(row: Any) -> str:
+    """The idempotency key of planned call ``row``: the same on every attempt, and
+    unlikely to meet another database's row of the same id (its creation time)."""
+    return f"shequn.{row.id}.{int(row.created_at * 1000)}"
 
 
 def _task_for(
@@ -301,8 +327,9 @@ async def carry_out(
     """Do the planned calls for ``platform`` (all of them, or ``ids``), oldest first.
 
     Returns how many were done. A failed call stays planned and waits: for the
-    platform's ``retry_after`` when it rate-limited us (and the rest of this round is
-    left for later: the platform said to slow down), else for an exponential back-off
+    platform's ``retry_after`` when it rate-limited us (and no call goes to that
+    platform, from any group, until then: the rest of every batch is left planned
+    for that time, without spending an attempt), else for an exponential back-off
     (1, 2, 4 ... :data:`MAX_BACKOFF` seconds). After :data:`MAX_ATTEMPTS` failures that
     were not rate limits it becomes ``failed`` with a human task. Calls are spaced by
     the platform's ``min_call_interval`` (seconds, 0 when it has none) so outbound rate
@@ -332,7 +359,11 @@ async def carry_out(
     with store.engine.connect() as conn:
         rows = conn.execute(q).all()
     done = 0
-    for row in rows:
+    for i, row in enumerate(rows):
+        paused = _paused_until.get(platform.name, now)
+        if paused > now:  # a call of another group was rate-limited
+            _defer(store, [r.id for r in rows[i:]], paused)
+            break
         async with _fenced(store, fence, row) as tx:
             if tx is None:
                 continue
@@ -343,6 +374,7 @@ async def carry_out(
                 if cap not in capabilities_of(platform, row.group_id):
                     raise Unsupported(f"{platform.name} cannot {cap.value} in {row.group_id}")
                 await _pace(platform)
+                token = call_key.set(_key(row))
                 try:
                     await _call(platform, row.kind, row, params)
                 except PlatformError as e:
@@ -350,6 +382,8 @@ async def carry_out(
                     # every later call of this kind in the group) becomes a human task
                     refused(platform, row.group_id, cap, e)
                     raise
+                finally:
+                    call_key.reset(token)
             except Unsupported as e:
                 with tx() as conn:
                     conn.execute(
@@ -382,10 +416,10 @@ async def carry_out(
                     if failed:
                         _task_for(conn, row, params, now, SUGGESTIONS["failed"][1])
                 if retry_after is not None:
-                    log.warning(
-                        "%s rate-limited us: %s s before the next call", platform.name, wait
-                    )
-                    break
+                    log.warning("%s rate-limited us: no call to it for %s s", platform.name, wait)
+                    _paused_until[platform.name] = max(
+                        now + wait, _paused_until.get(platform.name, now)
+                    )  # the next round of this loop leaves the rest for then
                 continue
             with tx() as conn:
                 conn.execute(

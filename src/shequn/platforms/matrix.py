@@ -57,6 +57,7 @@ from shequn.platforms.port import (
     GroupRights,
     PlatformError,
     Unsupported,
+    call_key,
     translate_or_skip,
 )
 
@@ -555,12 +556,14 @@ class MatrixAdapter:
         content: dict[str, Any] = {"msgtype": "m.text", "body": text}
         if reply_to:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
-        resp = await _call("send", self._client.room_send(group_id, "m.room.message", content))
+        send = self._client.room_send(group_id, "m.room.message", content, tx_id=call_key.get())
+        resp = await _call("send", send)
         return str(resp.event_id)
 
     async def delete(self, group_id: str, message_id: str, *, reason: str = "") -> None:
         await self._ensure_login()
-        await _call("redact", self._client.room_redact(group_id, message_id, reason or None))
+        redact = self._client.room_redact(group_id, message_id, reason or None, call_key.get())
+        await _call("redact", redact)
 
     async def mute(self, group_id: str, member_id: str, seconds: int) -> None:
         """Drop ``member_id`` below the send level (``seconds > 0``) or restore it (0).

@@ -19,12 +19,20 @@ refused for lack of a right the outbox tells the adapter with :func:`refused`
 (``learn_refusal(group_id, capability, error)``), which then drops that capability
 for the group until the platform says otherwise: the call, and every later one of
 that kind there, becomes a task for a person.
+
+**Repeated calls.** The outbox writes a call's result after the platform answered, so
+a crash between the two leaves the row ``planned`` and the call is made again on
+restart. While the outbox makes a call, :data:`call_key` holds a key unique to that
+planned call and the same on every attempt; an adapter whose API takes an
+idempotency key (Matrix transaction ids) passes it, so the platform drops the repeat.
+Elsewhere a repeat is possible in that window (see ``docs/scale-out.md``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -43,6 +51,7 @@ __all__ = [
     "Platform",
     "PlatformError",
     "Unsupported",
+    "call_key",
     "capabilities_of",
     "checked",
     "events_or_skip",
@@ -52,6 +61,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: The idempotency key of the planned call being made (see "Repeated calls" above).
+call_key: ContextVar[str | None] = ContextVar("shequn_call_key", default=None)
 
 #: What a translator raises on a payload that is not in the shape the protocol documents.
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
