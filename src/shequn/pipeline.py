@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, delete, or_, select, tuple_
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -100,6 +100,15 @@ TickJob = Callable[
 TICK_JOB_BUDGET = 5.0
 #: Groups of one platform whose calls are carried out at the same time (see ``_Carrier``).
 CARRIER_CONCURRENCY = 8
+#: Days an event's key is kept in ``processed_events`` after it was processed: far
+#: longer than any platform redelivers (Telegram keeps updates 24 h; a Matrix sync
+#: resumes from the last token), so the table stays one month of events, not all time.
+DEDUPE_DAYS = 30.0
+#: Seconds a process runs before it forgets keys: what a restart after a long outage
+#: gets redelivered at start-up still finds the keys from before the outage.
+DEDUPE_GRACE = 3600.0
+#: Keys forgotten per tick at most (one short transaction, whatever the backlog).
+FORGET_BATCH = 10_000
 
 _LABEL = {
     "zh": {"ad": "广告", "spam": "垃圾信息", "abuse": "辱骂", "sensitive": "敏感内容"},
@@ -291,6 +300,8 @@ class Pipeline:
         db_patience: float = 300.0,
         inline_calls: bool = True,
         carrier_concurrency: int = CARRIER_CONCURRENCY,
+        dedupe_days: float = DEDUPE_DAYS,
+        dedupe_grace: float = DEDUPE_GRACE,
     ) -> None:
         self.store = store
         self.moderate = moderate
@@ -299,6 +310,9 @@ class Pipeline:
         self.layer_of = layer_of
         self.rng = rng or random.Random()
         self.db_patience = db_patience
+        #: Keys of events processed more than this many days ago are forgotten (tick).
+        self.dedupe_days = dedupe_days
+        self._forget_from = time.monotonic() + dedupe_grace
         self._handlers: list[tuple[int, int, str, Handler]] = []
         self._platforms: dict[str, Platform] = {}
         self._quarrels = QuarrelWatch()
@@ -627,6 +641,7 @@ class Pipeline:
             steps: list[tuple[str, TickJob]] = [
                 ("gate.expire", lambda conn, p, s, at: gate_actions.expire(conn, dict(p), s, at)),
                 ("moderation.unmute", lambda c, p, _s, at: lift_expired_mutes(c, dict(p), at)),
+                ("pipeline.forget", lambda conn, _p, _s, at: self._forget(conn, at)),
                 *self._tick_jobs,
                 ("questions", lambda conn, _p, _s, at: self._old_questions(conn, at)),
             ]
@@ -682,6 +697,22 @@ class Pipeline:
         if self._tick_pool is None:
             self._tick_pool = ThreadPoolExecutor(1, thread_name_prefix="shequn-tick")
         await asyncio.get_running_loop().run_in_executor(self._tick_pool, fn)
+
+    def _forget(self, conn: Connection, now: float) -> int:
+        """Forget the oldest keys processed before the dedupe horizon (see
+        :data:`DEDUPE_DAYS`), at most :data:`FORGET_BATCH` of them; none while the
+        process is younger than its grace period."""
+        if time.monotonic() < self._forget_from:
+            return 0
+        p = schema.processed_events
+        old = (
+            select(p.c.platform, p.c.event_key)
+            .where(p.c.processed_at < now - self.dedupe_days * 86400)
+            .order_by(p.c.processed_at)
+            .limit(FORGET_BATCH)
+        )
+        gone = conn.execute(delete(p).where(tuple_(p.c.platform, p.c.event_key).in_(old)))
+        return int(gone.rowcount or 0)
 
     # -- stages -------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ processed_events = Table(
     Column("ts", Float, nullable=False),
     Column("processed_at", Float, nullable=False),
     UniqueConstraint("platform", "event_key"),
+    # the tick forgets keys processed before the pipeline's dedupe horizon, oldest first
+    Index(None, "processed_at"),
 )
 
 strikes = Table(
