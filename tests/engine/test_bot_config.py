@@ -150,9 +150,10 @@ async def test_run_bot_feeds_adapters_through_one_pipeline(store: Store) -> None
     adapter = FakeAdapter(inbox=[ad, ad])
     stop = asyncio.Event()
     task = asyncio.create_task(run_bot(cfg, store, [adapter], stand_in_moderate, stop=stop))
-    await asyncio.wait_for(adapter.delivered.wait(), 5)
+    # (generous waits: the first tick's jobs take seconds on a loaded 2-core CI box)
+    await asyncio.wait_for(adapter.delivered.wait(), 30)
     await asyncio.sleep(0.05)  # a few ticks
     stop.set()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 30)
     assert [c.name for c in adapter.calls] == ["delete", "send"]  # the duplicate did nothing
     assert adapter.stopped.is_set()
