@@ -34,6 +34,7 @@ __all__ = [
     "REACTIONS",
     "Query",
     "fetch",
+    "fetch_chunks",
 ]
 
 _CHUNK = 100_000
@@ -47,13 +48,18 @@ class Query:
     source: str
     table: str
     alias: str
+    #: An integer column of ``source`` to cut the rows into ranges by (PostgreSQL
+    #: chunks, :func:`fetch_chunks`), and the table it is the key of.
+    key: str = "id"
+    key_table: str = ""
 
     @property
     def schema(self) -> dict[str, Any]:
         return {name: dtype for name, _, dtype in self.columns}
 
-    def sql(self) -> str:
-        return f"SELECT {', '.join(expr for _, expr, _ in self.columns)} FROM {self.source}"
+    def sql(self, where: str = "") -> str:
+        cols = ", ".join(expr for _, expr, _ in self.columns)
+        return f"SELECT {cols} FROM {self.source}" + (f" WHERE {where}" if where else "")
 
     def json_sql(self) -> str:
         """One row of JSON arrays for the driving rows with ``? <= rowid < ?``.
@@ -85,6 +91,8 @@ MESSAGES = Query(
     "messages m LEFT JOIN messages p ON p.group_id = m.group_id AND p.platform_id = m.reply_to",
     "messages",
     "m",
+    "m.id",
+    "messages",
 )
 MENTIONS = Query(
     (
@@ -96,6 +104,8 @@ MENTIONS = Query(
     "mentions x JOIN messages m ON " + _ON_MESSAGE.format(t="x", pid="message_pid"),
     "mentions",
     "x",
+    "m.id",  # mentions have no key of their own: ranges of their messages
+    "messages",
 )
 REACTIONS = Query(
     (
@@ -108,6 +118,8 @@ REACTIONS = Query(
     "reactions r JOIN messages m ON " + _ON_MESSAGE.format(t="r", pid="message_pid"),
     "reactions",
     "r",
+    "m.id",
+    "messages",
 )
 MEMBERSHIPS = Query(
     (
@@ -120,6 +132,8 @@ MEMBERSHIPS = Query(
     ),
     "membership_events",
     "membership_events",
+    "membership_events",
+    "id",
     "membership_events",
 )
 MEMBERS = Query(
@@ -159,9 +173,10 @@ GROUPS = Query(
 )
 
 
-def _copy(dbapi: Any, q: Query) -> pl.DataFrame:
+def _copy(dbapi: Any, q: Query, where: str = "") -> pl.DataFrame:
     buf = bytearray()
-    with dbapi.cursor() as cur, cur.copy(f"COPY ({q.sql()}) TO STDOUT WITH (FORMAT csv)") as copy:
+    sql = f"COPY ({q.sql(where)}) TO STDOUT WITH (FORMAT csv)"
+    with dbapi.cursor() as cur, cur.copy(sql) as copy:
         for data in copy:
             buf += data
     if not buf:
@@ -169,51 +184,51 @@ def _copy(dbapi: Any, q: Query) -> pl.DataFrame:
     return pl.read_csv(io.BytesIO(buf), has_header=False, schema=q.schema)
 
 
-def _json(dbapi: Any, q: Query) -> pl.DataFrame:
+def _copy_chunks(dbapi: Any, q: Query, size: int) -> Iterator[pl.DataFrame]:
+    if not q.key_table:
+        yield _copy(dbapi, q)
+        return
+    with dbapi.cursor() as cur:
+        low, high = cur.execute(f"SELECT MIN(id), MAX(id) FROM {q.key_table}").fetchone()
+    for start in range(low or 0, (high or -1) + 1, size):
+        chunk = _copy(dbapi, q, f"{q.key} >= {int(start)} AND {q.key} < {int(start + size)}")
+        if chunk.height:
+            yield chunk
+
+
+def _json_chunks(dbapi: Any, q: Query, size: int) -> Iterator[pl.DataFrame]:
     names = [name for name, _, _ in q.columns]
     wire = {n: pl.Int64 if t == pl.Float64 else t for n, t in q.schema.items()}
     cur = dbapi.cursor()
-    parts = []
     try:
         low, high = cur.execute(f"SELECT MIN(rowid), MAX(rowid) FROM {q.table}").fetchone()
         sql = q.json_sql()
-        for start in range(low or 0, (high or -1) + 1, _CHUNK):
-            row = cur.execute(sql, (start, start + _CHUNK)).fetchone()
+        for start in range(low or 0, (high or -1) + 1, size):
+            row = cur.execute(sql, (start, start + size)).fetchone()
             if row[0] == "[]":
                 continue  # a gap in the rowids (deleted rows)
             chunk = pl.DataFrame(
                 [[v] for v in row], schema=dict.fromkeys(names, pl.String), orient="col"
             )
-            parts.append(
-                chunk.select(pl.col(n).str.json_decode(pl.List(wire[n])) for n in names).explode(
-                    names
+            yield (
+                chunk.select(pl.col(n).str.json_decode(pl.List(wire[n])) for n in names)
+                .explode(names)
+                .with_columns(
+                    (pl.col(n) / 1_000_000).alias(n) for n, t in q.schema.items() if t == pl.Float64
                 )
             )
     finally:
         cur.close()
-    if not parts:
-        return pl.DataFrame(schema=q.schema)
-    out = pl.concat(parts, rechunk=True)
-    return out.with_columns(
-        (pl.col(n) / 1_000_000).alias(n) for n, t in q.schema.items() if t == pl.Float64
-    )
 
 
-def _chunks(dbapi: Any, sql: str) -> Iterator[list[tuple[Any, ...]]]:
+def _row_chunks(dbapi: Any, q: Query, size: int) -> Iterator[pl.DataFrame]:
     cur = dbapi.cursor()
     try:
-        cur.execute(sql)
-        while rows := cur.fetchmany(_CHUNK):
-            yield rows
+        cur.execute(q.sql())
+        while rows := cur.fetchmany(size):
+            yield pl.DataFrame(rows, schema=q.schema, orient="row")
     finally:
         cur.close()
-
-
-def _rows(dbapi: Any, q: Query) -> pl.DataFrame:
-    frames = [pl.DataFrame(rows, schema=q.schema, orient="row") for rows in _chunks(dbapi, q.sql())]
-    if not frames:
-        return pl.DataFrame(schema=q.schema)
-    return pl.concat(frames, rechunk=True)
 
 
 def has_json(conn: Any) -> bool:
@@ -225,15 +240,28 @@ def has_json(conn: Any) -> bool:
     return True
 
 
+def fetch_chunks(
+    conn: Any, q: Query, transport: str, *, size: int = _CHUNK
+) -> Iterator[pl.DataFrame]:
+    """The rows of ``q`` a part at a time (about ``size`` rows of its driving table
+    each), so that a caller writing them out never holds the whole table."""
+    dbapi = conn.connection.dbapi_connection
+    if transport == "copy":
+        return _copy_chunks(dbapi, q, size)
+    if transport == "json":
+        return _json_chunks(dbapi, q, size)
+    return _row_chunks(dbapi, q, size)
+
+
 def fetch(conn: Any, q: Query, transport: str) -> pl.DataFrame:
     """Run ``q`` on the SQLAlchemy connection ``conn``: ``transport`` is "copy"
     (PostgreSQL), "json" (SQLite) or "rows" (anything)."""
-    dbapi = conn.connection.dbapi_connection
-    if transport == "copy":
-        return _copy(dbapi, q)
-    if transport == "json":
-        return _json(dbapi, q)
-    return _rows(dbapi, q)
+    if transport == "copy":  # one COPY: the fastest way to read a whole table
+        return _copy(conn.connection.dbapi_connection, q)
+    parts = list(fetch_chunks(conn, q, transport))
+    if not parts:
+        return pl.DataFrame(schema=q.schema)
+    return pl.concat(parts, rechunk=True)
 
 
 def transport_for(conn: Any, dialect: str) -> str:

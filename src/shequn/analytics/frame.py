@@ -22,7 +22,7 @@ import polars as pl
 from shequn.analytics import fetch
 from shequn.store import Store
 
-__all__ = ["DAY", "Frames", "iso", "iso_expr", "load", "local_time"]
+__all__ = ["DAY", "Frames", "derive", "iso", "iso_expr", "load", "local_time", "member_flags"]
 
 DAY = 86400.0
 
@@ -105,27 +105,8 @@ def load(store: Store, *, now: float | None = None, tz: str = "Asia/Shanghai") -
         memberships = memberships.filter(pl.col("ts") <= now)
         newest = _max(_col_max(messages, "ts"), _col_max(memberships, "ts"))
         oldest = _min(_col_min(messages, "ts"), _col_min(memberships, "ts"))
-    members = members.with_columns(
-        pl.col("is_bot").cast(pl.Boolean), pl.col("is_operator").cast(pl.Boolean)
-    )
-    flags = members.select("member_id", "is_bot", "is_operator")
-    local = local_time(pl.col("ts"), tz)
-    messages = (
-        messages.join(flags, on="member_id", how="left")
-        .with_columns(
-            pl.col("is_bot").fill_null(False),
-            pl.col("is_operator").fill_null(False),
-            pl.col("forwarded").cast(pl.Boolean),
-            (pl.col("kind") != "system").alias("speech"),
-        )
-        .with_columns(
-            (pl.col("is_bot") | pl.col("is_operator")).alias("staff"),
-            local.dt.date().alias("day"),
-            local.dt.weekday().alias("weekday"),
-            local.dt.hour().alias("hour"),
-        )
-        .with_columns((pl.col("speech") & ~pl.col("staff")).alias("ugc"))
-    )
+    members = member_flags(members)
+    messages = derive(messages, members, tz)
     text = messages["text"]
     messages = messages.drop("text")
     return Frames(
@@ -141,6 +122,37 @@ def load(store: Store, *, now: float | None = None, tz: str = "Asia/Shanghai") -
         start=oldest,
         end=newest,
         tz=tz,
+    )
+
+
+def member_flags(members: pl.DataFrame) -> pl.DataFrame:
+    """The fetched members with ``is_bot`` / ``is_operator`` as booleans."""
+    return members.with_columns(
+        pl.col("is_bot").cast(pl.Boolean), pl.col("is_operator").cast(pl.Boolean)
+    )
+
+
+def derive(messages: pl.DataFrame, members: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """The fetched messages (any part of them) with the sender's flags and the derived
+    columns :class:`Frames` documents: ``speech``, ``staff``, ``ugc``, local ``day``,
+    ``weekday``, ``hour``."""
+    flags = members.select("member_id", "is_bot", "is_operator")
+    local = local_time(pl.col("ts"), tz)
+    return (
+        messages.join(flags, on="member_id", how="left")
+        .with_columns(
+            pl.col("is_bot").fill_null(False),
+            pl.col("is_operator").fill_null(False),
+            pl.col("forwarded").cast(pl.Boolean),
+            (pl.col("kind") != "system").alias("speech"),
+        )
+        .with_columns(
+            (pl.col("is_bot") | pl.col("is_operator")).alias("staff"),
+            local.dt.date().alias("day"),
+            local.dt.weekday().alias("weekday"),
+            local.dt.hour().alias("hour"),
+        )
+        .with_columns((pl.col("speech") & ~pl.col("staff")).alias("ugc"))
     )
 
 
