@@ -225,11 +225,13 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=20_000)
     ap.add_argument("--words", type=int, default=20_000)
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--skip-quality", action="store_true", help="throughput section only")
     args = ap.parse_args()
-    full = Moderator()
-    rules = Moderator(ModerationSettings(use_classifier=False))
-    ads = quality(args.data, full, rules)
-    evasion(full, ads)
+    if not args.skip_quality:
+        full = Moderator()
+        rules = Moderator(ModerationSettings(use_classifier=False))
+        ads = quality(args.data, full, rules)
+        evasion(full, ads)
     if not args.skip_throughput:
         throughput(args.data, args.messages, args.words)
 

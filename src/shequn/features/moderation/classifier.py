@@ -17,7 +17,8 @@ import re
 from collections import Counter
 from functools import cache
 from importlib import resources
-from typing import Any
+from itertools import chain
+from typing import Any, cast
 
 import numpy as np
 
@@ -102,6 +103,10 @@ class Classifier:
         self._idf = idf.astype(np.float64)
         self.bias = bias
         self._index: dict[str, int] = {}
+        # feature indexes of the 1..4-grams starting at one position, per 4-character
+        # window (shorter at the end of a text, padded with -1): one lookup instead of four
+        self._windows: dict[str, tuple[int, ...]] = {}
+        self._by_window = (self._min_n, self._max_n) == (1, 4)
 
     @property
     def threshold(self) -> float:
@@ -118,9 +123,41 @@ class Classifier:
         self._index[gram] = found = idx % self._n_features
         return found
 
+    def _window(self, window: str) -> tuple[int, ...]:
+        known = self._index.get
+        feats = [-1, -1, -1, -1]
+        for n in range(len(window)):
+            gram = window[: n + 1]
+            f = known(gram)
+            feats[n] = self._feature(gram) if f is None else f
+        found = tuple(feats)
+        if len(self._windows) > 200_000:  # bounded cache
+            self._windows.clear()
+        self._windows[window] = found
+        return found
+
+    def _counts(self, text: str) -> Counter[int]:
+        """Feature index → count of the text's 1..4-grams, in the order of ``logit``'s
+        gram list (all 1-grams left to right, then all 2-grams, …)."""
+        size = len(text)
+        windows = [text[i : i + 4] for i in range(size)]
+        found = list(map(self._windows.get, windows))
+        if None in found:
+            found = [
+                f if f is not None else self._window(w) for f, w in zip(found, windows, strict=True)
+            ]
+        # column n holds the n-grams of every position, -1 where the text ends first
+        counts = Counter(chain.from_iterable(zip(*found, strict=True)))
+        counts.pop(-1, None)
+        return counts
+
     def logit(self, text: str) -> float:
         """The model's log-odds for one text."""
         text = _WHITE_SPACES.sub(" ", text)
+        if self._by_window:
+            if not text:
+                return self.bias
+            return self._score(self._counts(text))
         size = len(text)
         grams: list[str] = []
         for n in range(self._min_n, min(self._max_n, size) + 1):
@@ -132,7 +169,9 @@ class Classifier:
             feats = [
                 f if f is not None else self._feature(g) for f, g in zip(feats, grams, strict=True)
             ]
-        counts = Counter(feats)
+        return self._score(Counter(cast("list[int]", feats)))  # no None left
+
+    def _score(self, counts: Counter[int]) -> float:
         keys = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         v = (1.0 + np.log(tf)) * self._idf[keys]

@@ -102,6 +102,7 @@ _TAOBAO_CODE = re.compile(r"[^\w\s]{1,2}[a-z0-9]{11}[^\w\s]{1,2}/")
 _PRICE = re.compile(
     r"(?<![\d.])\d+(?:\.\d+)?(?:r|元|块|rmb|亓|💰|刀|rub|руб|usd|\$|/月|/年)(?![a-z])|[¥$€£]\d"
 )
+_ANY_DIGIT = re.compile(r"\d")  # the same digits as _PRICE's \d
 _SELL_LEAD = re.compile(r"^(?:出|收|卖|售|低价|代|招|求购|接)")
 
 KIND_WEIGHTS = {
@@ -140,11 +141,12 @@ def links(norm: Normalized, allow: Allowlist | None = None) -> list[Hit]:
     text = norm.light
     if "." not in text and "://" not in text:  # every link form below has one
         return []
-    for m in _URL.finditer(text):
-        url = m.group(0)
-        rest = url.split("://", 1)[-1]
-        host = rest.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0]
-        hosts.setdefault(host, rest)
+    if "://" in text or "www." in text:  # what _URL starts with
+        for m in _URL.finditer(text):
+            url = m.group(0)
+            rest = url.split("://", 1)[-1]
+            host = rest.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0]
+            hosts.setdefault(host, rest)
     for m in _HOST.finditer(text):
         hosts.setdefault(m.group(1), m.group(0))
     for m in _SPACED_HOST.finditer(text):
@@ -165,7 +167,7 @@ def links(norm: Normalized, allow: Allowlist | None = None) -> list[Hit]:
             out.append(("ad", Reason("link", host, 0.3)))
         if len(out) >= 10:
             break
-    if _IP_URL.search(text):
+    if "/" in text and _IP_URL.search(text):
         out.append(("ad", Reason("link.ip", "numeric address", 0.5)))
     if len(out) >= 3:
         out.append(("ad", Reason("link.many", str(len(out)), 0.4)))
@@ -186,8 +188,9 @@ def contacts(norm: Normalized, allow: Allowlist | None = None) -> list[Hit]:
         seen.add(handle)
         out.append(("ad", Reason(detector, handle, weight)))
 
-    for m in _WECHAT.finditer(text):
-        add("contact.wechat", m.group(1), 0.8)
+    if "v" in text or "w" in text or "信" in text:  # in every keyword of _WECHAT
+        for m in _WECHAT.finditer(text):
+            add("contact.wechat", m.group(1), 0.8)
     if _FIVE_DIGITS.search(text):  # every number pattern below needs five digits in a row
         for m in _QQ.finditer(text):
             add("contact.qq", m.group(1), 0.8)
@@ -213,9 +216,10 @@ def contacts(norm: Normalized, allow: Allowlist | None = None) -> list[Hit]:
 def commerce(norm: Normalized) -> list[Hit]:
     """Selling: Taobao share codes, prices, and "出/收 … 40r" second-hand sales."""
     out: list[Hit] = []
-    if _TAOBAO_CODE.search(norm.light):
+    if "/" in norm.light and _TAOBAO_CODE.search(norm.light):
         out.append(("ad", Reason("commerce.taobao", "淘口令", 0.85)))
-    prices = _PRICE.findall(norm.compact[:5000])
+    head = norm.compact[:5000]
+    prices = _PRICE.findall(head) if _ANY_DIGIT.search(head) else []  # a price has a digit
     if prices:
         sale = _SELL_LEAD.match(norm.compact) is not None
         weight = 0.6 if sale else (0.35 if len(prices) >= 2 else 0.2)
