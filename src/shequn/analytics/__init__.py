@@ -10,6 +10,8 @@ working on the shared :class:`~shequn.analytics.frame.Frames`:
 ``reductions``        the per-message reductions, on Polars, DuckDB or Spark
 ``query``             the query layer: Ibis expressions (DuckDB, PySpark)
 ``query_more``        more of them: known pairs, edges, PageRank, weekly health
+``query_texts``       the parts reading texts: ad flags, intent rows, keyword sample
+``query_counts``      the small counts: kinds, weekday × hour, days, UGC per sender
 ``stats``             per-member behaviour counts (per group or archive-wide)
 ``layers``            six member layers with reasons (playbook §4)
 ``layer_texts``       layer names, rules and playbook actions
@@ -38,10 +40,13 @@ the console's health page and the layer feature's tests use). The rules over tho
 tables — layer assignment, PageRank over the edge table, KOL percentiles, health
 stages and lifecycle, retention cohorts, buyer scores, the record lists — are
 Polars on the driver on every engine, and the report is the same on each
-(``tests/analytics/test_report_engines.py``). Still Polars on the driver on every
-engine: the parts that read message texts (ad flags, buyers' intent signals,
-keywords), which stay out of the query layer, and the small per-message counts of
-the heatmap, daily counts, message summary, UGC share and concentration.
+(``tests/analytics/test_report_engines.py``). The parts that read message texts
+run on the engine too (:mod:`.query_texts`): ad flags, buyers' intent signals (only
+the messages with a signal come back) and the keyword sample (jieba cuts it on the
+driver, in a worker thread while the rest is assembled). The small per-message counts of the
+heatmap, daily counts, message summary and concentration are engine tables too
+(:mod:`.query_counts`), the UGC share comes from the groups' figures: after the
+reduction, :func:`_assemble` reads no message-sized frame for them.
 
 Cost (``bench/query.py --report``, 1M generated messages, 2 shared cores):
 ``analyse()`` 8.4 s with Polars reducing, 11.3 s with DuckDB (1.34×; the reduction
@@ -57,10 +62,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import polars as pl
+
 from shequn import __version__
 from shequn.analytics import (
     activity,
-    ads,
     buyers,
     concentration,
     health,
@@ -135,23 +141,27 @@ def analyse(
         f = load(store, now=_epoch(now), tz=s.tz)
         # jieba is pure Python; Polars releases the GIL, so keywords overlap the rest.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            sample = keywords.keyword_sample(f, s)
-            kw_future = pool.submit(keywords.keywords, sample, s)
-            ad = ads.ad_flags(f, s)
-            reduced = reduce(f, ad, s, engine=engine, spark=spark)
-            report = _assemble(f, s, ad, reduced, top=top, lang=lang)
+            reduced = reduce(f, None, s, engine=engine, spark=spark)
+            kw_future = pool.submit(keywords.keywords, reduced.sample, s)
+            report = _assemble(f, s, reduced, top=top, lang=lang)
             report["keywords"] = kw_future.result()
     return {k: report[k] for k in REPORT_KEYS}
 
 
+def _ad(r: Reduced) -> pl.Series:
+    """The ad flags for the functions that take them: unread there, since the engine's
+    ``weekly`` and ``figures`` are passed too (engines keep the flags: none here)."""
+    return pl.Series("ad", [], dtype=pl.Boolean) if r.ad is None else r.ad
+
+
 def _assemble(
-    f: Frames, s: AnalyticsSettings, ad: Any, r: Reduced, *, top: int, lang: str
+    f: Frames, s: AnalyticsSettings, r: Reduced, *, top: int, lang: str
 ) -> dict[str, Any]:
     known, overall, ranks, joins = r.known, r.overall, r.ranks, r.joins
     pairs = layers.assign_layers(r.window, f.members, s)
     per_member = layers.member_layers(pairs, f.members, f.groups, s, lang)
     healths = health.group_health(
-        f, ad, joins, known, s, lang=lang, weekly=r.weekly, figures=r.figures
+        f, _ad(r), joins, known, s, lang=lang, weekly=r.weekly, figures=r.figures
     )
     return {
         "meta": {
@@ -164,16 +174,16 @@ def _assemble(
             "lang": lang,
             "top": top,
         },
-        "groups": tables.group_records(f, ad, known, healths, r.figures),
+        "groups": tables.group_records(f, _ad(r), known, healths, r.figures),
         "members": tables.member_records(f, overall, known, per_member, ranks),
-        "messages": tables.message_summary(f),
+        "messages": tables.message_summary(r.counts.kinds, r.figures, r.counts.days),
         "layers": layers.layer_summary(pairs, per_member, s),
         "kols": kol.kol_ranking(overall, ranks, f.members, s, top=top, lang=lang),
-        "buyers": buyers.likely_buyers(f, s, top=top, lang=lang),
+        "buyers": buyers.likely_buyers(f, s, top=top, lang=lang, scored=r.intent),
         "retention": retention.retention(f, lang=lang, pairs=joins),
         "health": healths,
-        "heatmap": activity.heatmap(f),
-        "concentration": concentration.concentration(f),
-        "ugc": ugc.ugc_summary(f),
+        "heatmap": activity.heatmap(r.counts.cells, f.tz),
+        "concentration": concentration.concentration(r.counts.ugc),
+        "ugc": ugc.ugc_summary(r.figures),
         "lurkers": tables.lurker_records(f, known, s.lurker_days),
     }

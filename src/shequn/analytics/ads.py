@@ -8,7 +8,7 @@ it is member speech (staff posts are the community's own content) and any of:
   mini-program: the playbook's 广告、外链、拼团);
 * its text asks to move the contact elsewhere: 加V / 加微信 / 微信号 / VX: / QQ号 /
   扣扣 / 加群 / 群号, t.me/ or wa.me/ links, WhatsApp, or a phone number (a Chinese
-  mobile number or an international ``+`` number);
+  mobile number or an international ``+`` number; ASCII or full-width digits);
 * the same text (lower-cased, spaces removed, at least ``ad_repeat_min_chars``
   long) is posted by ``ad_repeat_members`` members or in ``ad_repeat_groups``
   groups: copy-paste campaigns and cross-posting.
@@ -22,21 +22,25 @@ from __future__ import annotations
 import polars as pl
 
 from shequn.analytics.frame import Frames
+from shequn.analytics.query_texts import DIGIT, NON_DIGIT, SPACE, SPACES, pattern
 from shequn.analytics.settings import AnalyticsSettings
 
 __all__ = ["CONTACT", "ad_flags"]
 
-#: Contact handles and phone numbers (Rust regex syntax, no look-around).
+#: Contact handles and phone numbers, in the regex subset every engine reads alike
+#: (:func:`shequn.analytics.query_texts.pattern`): digits ASCII or full-width, spaces
+#: the :data:`~shequn.analytics.query_texts.SPACES`, no look-around.
 CONTACT = (
-    r"加[vV微威薇]|加个?微信|微信号|[vV][xX]号|[vV][xX]\s*[:：]|[qQ]{2}号|扣扣|加群|进群|群号"
-    r"|(?i:t\.me/|wa\.me/|whatsapp|wechat\s*id)"
-    r"|(?:^|\D)1[3-9]\d{9}(?:\D|$)|\+\d{10,14}"
+    f"加[vV微威薇]|加个?微信|微信号|[vV][xX]号|[vV][xX]{SPACE}*[:：]|[qQ]{{2}}号|扣扣|加群|进群|群号"
+    rf"|(?i:t\.me/|wa\.me/|whatsapp|wechat{SPACE}*id)"
+    f"|(?:^|{NON_DIGIT})[1１][3-9３-９]{DIGIT}{{9}}(?:{NON_DIGIT}|$)|\\+{DIGIT}{{10,14}}"
 )
-_SPACES = [" ", "\t", "\r", "\n", "\u3000", "\u00a0"]
 
 
 def ad_flags(f: Frames, s: AnalyticsSettings) -> pl.Series:
-    """A boolean ``ad`` per row of ``f.messages`` (same order): ad-like member speech."""
+    """A boolean ``ad`` per row of ``f.messages`` (same order): ad-like member speech.
+
+    The engines' version is :func:`shequn.analytics.query_texts.ad_messages`."""
     m = f.messages
     if m.height == 0:
         return pl.Series("ad", [], dtype=pl.Boolean)
@@ -46,7 +50,7 @@ def ad_flags(f: Frames, s: AnalyticsSettings) -> pl.Series:
     # Texts are compared by a 64-bit hash of the normalised text: grouping and
     # joining a million strings costs several times more, and a collision needs
     # two different texts each repeated by several members.
-    norm = pl.col("text").str.to_lowercase().str.replace_many(_SPACES, [""] * len(_SPACES))
+    norm = pl.col("text").str.to_lowercase().str.replace_many(list(SPACES), [""] * len(SPACES))
     long = (
         f.with_text()
         .with_row_index("row")
@@ -77,7 +81,7 @@ def ad_flags(f: Frames, s: AnalyticsSettings) -> pl.Series:
                 member
                 & (
                     pl.col("kind").is_in(list(s.ad_kinds))
-                    | pl.col("text").str.contains(CONTACT)
+                    | pl.col("text").str.contains(pattern(CONTACT, "polars")).fill_null(False)
                     | pl.col("row").is_in(rows.implode())
                 )
             ).alias("ad")

@@ -18,22 +18,33 @@ from typing import Any
 import polars as pl
 
 from shequn.analytics.frame import DAY, Frames, iso
+from shequn.analytics.query_texts import pattern
 from shequn.analytics.settings import AnalyticsSettings
 
-__all__ = ["QUESTION", "intent_signals", "lexicon", "likely_buyers"]
+__all__ = [
+    "QUESTION",
+    "any_signal",
+    "intent_signals",
+    "lexicon",
+    "likely_buyers",
+    "scored_messages",
+    "since",
+]
 
 #: A question in Chinese (question marks, 吗/呢/么, 多少/几) or English (wh-words,
-#: "can I", "do you", "is there", "any").
+#: "can I", "do you", "is there", "any"), in the portable regex subset
+#: (:func:`shequn.analytics.query_texts.pattern`: ``\b`` an ASCII word boundary).
 QUESTION = (
     r"[?？]|吗|呢|么|多少|几"
-    r"|(?i:(?-u:\b)(?:how|what|where|when|which|can i|could i|do you|does it|is there|are there|any)(?-u:\b))"
+    r"|(?i:\b(?:how|what|where|when|which|can i|could i|do you|does it|is there|are there|any)\b)"
 )
 _EVIDENCE_CHARS = 280
 
 
 @cache
 def lexicon() -> dict[str, str]:
-    """``{signal: regex}`` from the packaged lexicon, patterns of one signal OR-ed."""
+    """``{signal: regex}`` from the packaged lexicon, patterns of one signal OR-ed, in
+    the portable subset: run them through :func:`shequn.analytics.query_texts.pattern`."""
     text = (
         resources.files("shequn.analytics")
         .joinpath("lexicons/purchase_intent.txt")
@@ -45,49 +56,72 @@ def lexicon() -> dict[str, str]:
             continue
         signal, pattern = line.split("\t", 1)
         parts.setdefault(signal.strip(), []).append(pattern.strip())
-    # \b as an ASCII word boundary: a Unicode \b stops the regex engine's fast DFA on
-    # Chinese text (a hundred times slower), and CJK characters are no word
-    # characters in ASCII mode, so "买price" still has a boundary before "price".
-    return {
-        sig: "(?i)(?:" + "|".join(pats).replace(r"\b", r"(?-u:\b)") + ")"
-        for sig, pats in parts.items()
-    }
+    # \b is an ASCII word boundary (query_texts.pattern): a Unicode \b stops Rust's
+    # fast DFA on Chinese text (a hundred times slower), and CJK characters are no
+    # word characters in ASCII mode, so "买price" still has a boundary before "price".
+    return {sig: "(?i)(?:" + "|".join(pats) + ")" for sig, pats in parts.items()}
+
+
+def any_signal() -> str:
+    """One portable regex matching whatever any signal of :func:`lexicon` matches."""
+    return "(?i)(?:" + "|".join(p.removeprefix("(?i)") for p in lexicon().values()) + ")"
 
 
 def intent_signals(messages: pl.DataFrame, s: AnalyticsSettings) -> pl.DataFrame:
     """Messages with at least one signal: adds a boolean column per signal, ``question``
     and ``score`` (weighted signals, times the question weight)."""
-    lex = lexicon()
+    lex = {sig: pattern(p, "polars") for sig, p in lexicon().items()}
     weights = s.signal_weights()
     # One pass with every pattern keeps the few messages that hit anything; only
     # those are matched signal by signal.
-    anything = "(?i)(?:" + "|".join(p.removeprefix("(?i)") for p in lex.values()) + ")"
-    hits = messages.filter(pl.col("text").str.contains(anything))
+    hits = messages.filter(pl.col("text").str.contains(pattern(any_signal(), "polars")))
     hits = hits.with_columns(pl.col("text").str.contains(p).alias(sig) for sig, p in lex.items())
     base = pl.sum_horizontal(pl.col(sig).cast(pl.Float64) * weights.get(sig, 1.0) for sig in lex)
-    question = pl.col("text").str.contains(QUESTION)
+    question = pl.col("text").str.contains(pattern(QUESTION, "polars"))
     return hits.with_columns(question.alias("question")).with_columns(
         (base * pl.when("question").then(s.buyer_question_weight).otherwise(1.0)).alias("score")
     )
 
 
+def since(f: Frames, s: AnalyticsSettings) -> float:
+    """The start of the buyers' window (exclusive): ``buyer_window_days`` before ``now``."""
+    return f.now - s.buyer_window_days * DAY
+
+
+def scored_messages(f: Frames, s: AnalyticsSettings) -> pl.DataFrame:
+    """:func:`intent_signals` of the member messages of the buyers' window, in archive
+    order (``seq``, ``member_id``, ``group_id``, ``ts``, ``text``, the signals...)."""
+    msgs = (
+        f.with_text()
+        .with_row_index("seq")
+        .filter(pl.col("ugc") & pl.col("member_id").is_not_null() & (pl.col("ts") > since(f, s)))
+        .select(pl.col("seq").cast(pl.Int64), "member_id", "group_id", "ts", "text")
+        .collect()
+    )
+    return intent_signals(msgs, s)
+
+
 def likely_buyers(
-    f: Frames, s: AnalyticsSettings, *, top: int, lang: str = "en"
+    f: Frames,
+    s: AnalyticsSettings,
+    *,
+    top: int,
+    lang: str = "en",
+    scored: pl.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """Top ``top`` likely buyers: ``member_id, name, score, signals {signal: n}, evidence``.
 
     ``evidence`` lists up to ``buyer_evidence`` messages, strongest first (then newest),
     each ``{ts, group_id, text, signals, question}``.
+
+    ``scored`` are the :func:`intent_signals` rows of the window's member messages,
+    in archive order, when an engine matched them already
+    (:func:`shequn.analytics.query_texts.intent_rows`); by default they are matched
+    here, in Polars.
     """
     lex = list(lexicon())
-    since = f.now - s.buyer_window_days * DAY
-    msgs = (
-        f.with_text()
-        .filter(pl.col("ugc") & pl.col("member_id").is_not_null() & (pl.col("ts") > since))
-        .select("member_id", "group_id", "ts", "text")
-        .collect()
-    )
-    scored = intent_signals(msgs, s)
+    if scored is None:
+        scored = scored_messages(f, s)
     if scored.height == 0:
         return []
     per = (
@@ -107,7 +141,7 @@ def likely_buyers(
     )
     evidence = (
         scored.join(per.select("member_id"), on="member_id", how="semi")
-        .sort(["member_id", "score", "ts"], descending=[False, True, True])
+        .sort(["member_id", "score", "ts"], descending=[False, True, True], maintain_order=True)
         .group_by("member_id", maintain_order=True)
         .head(s.buyer_evidence)
     )

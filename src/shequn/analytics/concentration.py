@@ -22,7 +22,7 @@ import polars as pl
 
 from shequn.analytics.frame import Frames
 
-__all__ = ["concentration", "concentration_of"]
+__all__ = ["concentration", "concentration_of", "ugc_counts"]
 
 
 def concentration_of(counts: np.ndarray[Any, Any] | list[int]) -> dict[str, Any]:
@@ -56,20 +56,27 @@ def concentration_of(counts: np.ndarray[Any, Any] | list[int]) -> dict[str, Any]
     }
 
 
-def concentration(f: Frames) -> dict[str, Any]:
-    """The report's ``concentration`` object: archive-wide measures and ``by_group``."""
+def ugc_counts(f: Frames) -> pl.DataFrame:
+    """``group_id, member_id, messages``: member content per known sender and group
+    (on an engine: :func:`.query_counts.ugc_counts`)."""
     ugc = f.messages.filter(pl.col("ugc") & pl.col("member_id").is_not_null())
-    overall = concentration_of(ugc.group_by("member_id").len()["len"].to_numpy())
-    per = (
+    return (
         ugc.group_by("group_id", "member_id")
-        .len()
-        .group_by("group_id")
-        .agg(pl.col("len"))
-        .sort("group_id")
+        .agg(pl.len().alias("messages"))
+        .sort("group_id", "member_id")
     )
+
+
+def concentration(counts: pl.DataFrame) -> dict[str, Any]:
+    """The report's ``concentration`` object from :func:`ugc_counts`: archive-wide
+    measures (a member's messages summed over their groups) and ``by_group``."""
+    overall = concentration_of(
+        counts.group_by("member_id").agg(pl.col("messages").sum())["messages"].to_numpy()
+    )
+    per = counts.group_by("group_id").agg(pl.col("messages")).sort("group_id")
     by_group: dict[str, dict[str, Any]] = {}
-    for gid, counts in per.iter_rows():
-        c = concentration_of(counts)
+    for gid, messages in per.iter_rows():
+        c = concentration_of(messages)
         by_group[str(gid)] = {
             "top20_share": c["top20_share"],
             "gini": c["gini"],

@@ -63,23 +63,32 @@ def tokens(text: str) -> set[str]:
 
 
 def keyword_sample(f: Frames, s: AnalyticsSettings) -> pl.DataFrame:
-    """``group_id, text`` of the most recent member text messages, capped per group."""
+    """``group_id, text`` of the most recent member text messages, capped per group
+    (messages at the same second in archive order), in archive order.
+
+    The engines' version is :func:`shequn.analytics.query_texts.keyword_sample`."""
     texts = (
         f.with_text()
+        .with_row_index("seq")
         .filter(
             pl.col("ugc")
             & pl.col("kind").is_in(["text", "link"])
             & (pl.col("text").str.len_chars() >= 2)
         )
-        .select("group_id", "ts", "text")
+        .select("seq", "group_id", "ts", "text")
         .collect()
     )
     n_groups = texts["group_id"].n_unique() if texts.height else 0
     if n_groups == 0:
         return texts.select("group_id", "text")
     per_group = min(s.keyword_sample_per_group, max(100, s.keyword_sample_total // n_groups))
-    recent = pl.col("ts").rank("ordinal", descending=True).over("group_id") <= per_group
-    return texts.filter(recent).select("group_id", "text")
+    return (
+        texts.sort(["group_id", "ts", "seq"], descending=[False, True, False])
+        .group_by("group_id", maintain_order=True)
+        .head(per_group)
+        .sort("seq")
+        .select("group_id", "text")
+    )
 
 
 def keywords(sample: pl.DataFrame, s: AnalyticsSettings) -> dict[str, list[list[Any]]]:

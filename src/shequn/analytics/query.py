@@ -71,18 +71,24 @@ def connect(engine: Engine = "duckdb", *, spark: Any = None) -> Any:
     raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
 
 
-def query_frames(f: Frames, *, ad: pl.Series | None = None) -> dict[str, pl.DataFrame]:
-    """The frames the query layer reads, as the engine sees them (no texts).
+def query_frames(
+    f: Frames, *, ad: pl.Series | None = None, texts: bool = False
+) -> dict[str, pl.DataFrame]:
+    """The frames the query layer reads, as the engine sees them (no texts unless ``texts``).
 
     ``ad`` (:func:`shequn.analytics.ads.ad_flags`, one per message) adds the messages'
     ``ad`` column that :func:`shequn.analytics.query_more.weekly_health` reads: the
     ad heuristic works on texts, which stay out of the query layer.
     """
     extra = [] if ad is None else [ad.alias("ad")]
+    if texts:  # what shequn.analytics.query_texts reads: texts and archive order
+        seq = pl.int_range(f.text.len(), dtype=pl.Int64, eager=True).alias("seq")
+        extra += [f.text, seq]
     return {
         "messages": f.messages.select(
             "group_id", "member_id", "ts", "speech", "staff", "ugc", "forwarded", "is_bot",
-            "reply_member_id", f.messages["day"].cast(pl.String).alias("day"), *extra,
+            "reply_member_id", f.messages["day"].cast(pl.String).alias("day"), "weekday", "hour",
+            "kind", *extra,
         ),
         "members": f.members.select("member_id", "is_bot", "is_operator"),
         "memberships": f.memberships.with_row_index("seq").select(

@@ -15,13 +15,16 @@ the driver in Polars whatever the engine. :func:`reduce` computes them:
 Computed by the engine: member stats in the layers' window and over the whole
 archive, known pairs, interaction edges, retention join times, the weekly
 health series and the groups' figures (message, ad and UGC counts, 30-day and
-4-week activity, first and last event; ads from the messages' ``ad`` column).
+4-week activity, first and last event; ads from the messages' ``ad`` column) and
+the small counts of :mod:`.query_counts` (message kinds, weekday × hour and daily
+talk, member content per sender and group).
 PageRank runs on the driver (:func:`shequn.analytics.kol.pagerank`, a sparse power
 iteration) over the engine's edge table: edges are member-sized, and one sparse
 product per round beats one engine job per round by orders of magnitude
 (:func:`shequn.analytics.query_more.pagerank` stays for graphs that outgrow one
-machine). The ad flags themselves, buyers' intent signals and keywords read message
-texts, which stay out of the query layer, and are computed in Polars.
+machine). The ad flags, buyers' intent signals and the keyword sample read message
+texts: :mod:`.query_texts` on an engine (the flags stay there), the Polars
+functions of :mod:`.ads`, :mod:`.buyers` and :mod:`.keywords` on ``"polars"``.
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ from typing import Any, Literal
 
 import polars as pl
 
-from shequn.analytics import health, kol, query, retention, stats
+from shequn.analytics import ads, buyers, health, keywords, kol, query, retention, stats
+from shequn.analytics import query_counts as qc
 from shequn.analytics import query_more as qm
+from shequn.analytics import query_texts as qt
 from shequn.analytics.frame import Frames
 from shequn.analytics.settings import AnalyticsSettings
 
@@ -55,12 +60,23 @@ class Reduced:
     joins: pl.DataFrame  #: :func:`.retention.join_times`
     weekly: dict[int, dict[str, list[Any]]]  #: the health trend series per group
     figures: pl.DataFrame  #: :func:`.health.group_figures`
+    counts: qc.Counts  #: the heatmap's, daily, kind and UGC counts (:mod:`.query_counts`)
+    intent: pl.DataFrame  #: :func:`.buyers.scored_messages` (the few messages with a signal)
+    sample: pl.DataFrame  #: :func:`.keywords.keyword_sample`
+    ad: pl.Series | None = None  #: :func:`.ads.ad_flags` (Polars only: engines keep them)
 
 
 def reduce(
-    f: Frames, ad: pl.Series, s: AnalyticsSettings, *, engine: ReportEngine, spark: Any = None
+    f: Frames,
+    ad: pl.Series | None,
+    s: AnalyticsSettings,
+    *,
+    engine: ReportEngine,
+    spark: Any = None,
 ) -> Reduced:
-    """The report's reductions of ``f`` (``ad``: the messages' ad flags) on ``engine``."""
+    """The report's reductions of ``f`` on ``engine``; ``ad``: the messages' ad flags
+    when computed already, else :func:`.ads.ad_flags` or, on an engine,
+    :func:`.query_texts.ad_messages` there."""
     if engine == "polars":
         return _polars(f, ad, s)
     if engine in query.ENGINES:
@@ -68,7 +84,9 @@ def reduce(
     raise ValueError(f"unknown engine {engine!r} (known: {', '.join(REPORT_ENGINES)})")
 
 
-def _polars(f: Frames, ad: pl.Series, s: AnalyticsSettings) -> Reduced:
+def _polars(f: Frames, ad: pl.Series | None, s: AnalyticsSettings) -> Reduced:
+    sample = keywords.keyword_sample(f, s)
+    ad = ads.ad_flags(f, s) if ad is None else ad
     known = stats.known_pairs(f)
     since = stats.active_day_window(f, s.layer_window_days)
     stay = s.invite_stay_days
@@ -81,14 +99,18 @@ def _polars(f: Frames, ad: pl.Series, s: AnalyticsSettings) -> Reduced:
         joins=joins,
         weekly=health._weekly(f.messages.with_columns(ad), joins, f.now, max(s.health_weeks, 8)),
         figures=health.group_figures(f, ad),
+        counts=qc.polars_counts(f),
+        intent=buyers.scored_messages(f, s),
+        sample=sample,
+        ad=ad,
     )
 
 
 def _engine(
-    f: Frames, ad: pl.Series, s: AnalyticsSettings, engine: query.Engine, spark: Any
+    f: Frames, ad: pl.Series | None, s: AnalyticsSettings, engine: query.Engine, spark: Any
 ) -> Reduced:
     con = query.connect(engine, spark=spark)
-    frames = query.query_frames(f, ad=ad)
+    frames = query.query_frames(f, ad=ad, texts=True)
     if engine == "duckdb":
         return _on(con, query.in_memory_tables(frames), f, s)
     with tempfile.TemporaryDirectory(prefix="shequn-report-") as folder:
@@ -112,10 +134,29 @@ def _on(con: Any, t: dict[str, Any], f: Frames, s: AnalyticsSettings) -> Reduced
         assert isinstance(df, pl.DataFrame)
         return df.with_columns(pl.col(c).cast(d) for c, d in ids.items() if c in df.columns)
 
+    # the parts that read texts, on the engine: only intent hits and the sample return
+    texts = t["messages"]
+    regex: qt.RegexEngine = "spark" if con.name == "pyspark" else "duckdb"
+    sample = rows(qt.keyword_sample(texts, con, s))
+    intent = rows(qt.intent_rows(texts, s, buyers.since(f, s), regex))
+    if "ad" not in texts.columns:  # read by the weekly and the group figures
+        # computed once on DuckDB (temporary tables); Ibis' Spark backend has none
+        if regex == "duckdb":
+            names = iter(range(10))
+
+            def keep(expr: Any) -> Any:
+                return con.create_table(f"texts_{next(names)}", expr, temp=True)
+
+            flagged = keep(qt.ad_messages(texts, s, regex, keep=keep))
+        else:
+            flagged = qt.ad_messages(texts, s, regex)
+        with_ad = {**t, "messages": flagged}
+    else:
+        with_ad = t
     stay = s.invite_stay_days
     since = qm.active_day_window(t, s.layer_window_days)
     weeks = max(s.health_weeks, 8)
-    weekly = con.to_pyarrow(qm.weekly_health(t, f.now, weeks)).to_pylist()
+    weekly = con.to_pyarrow(qm.weekly_health(with_ad, f.now, weeks)).to_pylist()
     return Reduced(
         known=rows(qm.known_pairs(t)),
         window=rows(query.member_stats(t, since=since, stay_days=stay)),
@@ -123,5 +164,8 @@ def _on(con: Any, t: dict[str, Any], f: Frames, s: AnalyticsSettings) -> Reduced
         ranks=kol.pagerank(rows(qm.interaction_edges(t)), alpha=s.pagerank_alpha),
         joins=rows(query.join_times(t)),
         weekly=qm.weekly_series(weekly, weeks),
-        figures=rows(qm.group_activity(t, f.now)),
+        figures=rows(qm.group_activity(with_ad, f.now)),
+        counts=qc.counts(t, rows),
+        intent=intent,
+        sample=sample,
     )

@@ -15,7 +15,9 @@ from shequn.analytics.activity import daily_counts
 from shequn.analytics.frame import DAY, Frames, iso_expr
 from shequn.analytics.health import group_figures
 
-__all__ = ["group_records", "lurker_records", "member_records", "message_summary", "records"]
+__all__ = [
+    "group_records", "kind_counts", "lurker_records", "member_records", "message_summary", "records",
+]  # fmt: skip
 
 _MEMBER_COLS = [
     "id", "platform", "platform_id", "name", "names", "is_operator", "is_bot", "groups",
@@ -149,30 +151,34 @@ def group_records(
     return out
 
 
-def message_summary(f: Frames) -> dict[str, Any]:
-    """``total, member, operator, system, by_kind, by_group, daily``.
+def kind_counts(f: Frames) -> pl.DataFrame:
+    """``kind, messages`` over every message, service ones too (on an engine:
+    :func:`.query_counts.kind_counts`)."""
+    return f.messages.group_by("kind").agg(pl.len().alias("messages")).sort("kind")
+
+
+def message_summary(
+    kinds: pl.DataFrame, figures: pl.DataFrame, days: pl.DataFrame
+) -> dict[str, Any]:
+    """``total, member, operator, system, by_kind, by_group, daily`` from
+    :func:`kind_counts`, the groups' figures (:func:`~shequn.analytics.health.group_figures`:
+    speech ``messages`` and member content ``ugc`` per group) and
+    :func:`~shequn.analytics.activity.talk_days`.
 
     ``member`` + ``operator`` + ``system`` = ``total``; messages without a known
     sender count as member messages; ``by_group`` and ``daily`` count speech only.
     """
-    m = f.messages
-    system = int((~m["speech"]).sum()) if m.height else 0
-    member = int(m["ugc"].sum()) if m.height else 0
-    by_kind = {k: n for k, n in m.group_by("kind").len().sort("kind").iter_rows()}
-    by_group = {
-        str(g): n
-        for g, n in m.filter(pl.col("speech"))
-        .group_by("group_id")
-        .len()
-        .sort("group_id")
-        .iter_rows()
-    }
+    by_kind = {k: n for k, n in kinds.sort("kind").select("kind", "messages").iter_rows()}
+    total = sum(by_kind.values())
+    system = by_kind.get("system", 0)
+    member = int(figures["ugc"].sum()) if figures.height else 0
+    spoken = figures.filter(pl.col("messages") > 0).sort("group_id")
     return {
-        "total": m.height,
+        "total": total,
         "member": member,
-        "operator": m.height - system - member,
+        "operator": total - system - member,
         "system": system,
         "by_kind": by_kind,
-        "by_group": by_group,
-        "daily": daily_counts(f),
+        "by_group": {str(g): n for g, n in spoken.select("group_id", "messages").iter_rows()},
+        "daily": daily_counts(days),
     }

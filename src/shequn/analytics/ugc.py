@@ -11,8 +11,6 @@ from typing import Any
 
 import polars as pl
 
-from shequn.analytics.frame import Frames
-
 __all__ = ["ugc_summary"]
 
 
@@ -21,12 +19,17 @@ def _share(member: int, operator: int) -> float | None:
     return round(member / total, 4) if total else None
 
 
-def ugc_summary(f: Frames) -> dict[str, Any]:
-    """``member_messages, operator_messages, ugc_share, by_group {group_id: ugc_share}``."""
-    speech = f.messages.filter(pl.col("speech"))
+def ugc_summary(figures: pl.DataFrame) -> dict[str, Any]:
+    """``member_messages, operator_messages, ugc_share, by_group {group_id: ugc_share}``
+    from the groups' figures (:func:`.health.group_figures`: speech ``messages`` and
+    ``ugc`` per group; groups without speech are left out)."""
     per = (
-        speech.group_by("group_id")
-        .agg(pl.col("ugc").sum().alias("member"), (~pl.col("ugc")).sum().alias("operator"))
+        figures.filter(pl.col("messages") > 0)
+        .select(
+            "group_id",
+            pl.col("ugc").alias("member"),
+            (pl.col("messages") - pl.col("ugc")).alias("operator"),
+        )
         .sort("group_id")
     )
     member = int(per["member"].sum()) if per.height else 0

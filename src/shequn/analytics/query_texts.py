@@ -1,0 +1,153 @@
+"""The parts of the report that read message texts, as Ibis expressions.
+
+Ad flags (:func:`ad_messages`), buyers' intent signals (:func:`intent_rows`) and the
+keyword sample (:func:`keyword_sample`) run on the query layer's engine like the
+other reductions, so that with ``engine="duckdb"`` or ``"spark"`` the driver reads
+no message text but the few that come back: the intent hits and the keyword sample.
+The Polars functions of :mod:`.ads`, :mod:`.buyers` and :mod:`.keywords` are the
+reference, and ``tests/analytics/test_query_texts.py`` requires the same rows.
+
+**One pattern, three regex engines.** Polars matches with Rust's ``regex``, DuckDB
+with RE2, Spark with ``java.util.regex``. The patterns of :mod:`.ads`,
+:mod:`.buyers` and ``lexicons/purchase_intent.txt`` are written in their common
+subset — explicit classes for digits (``[0-9０-９]``: ASCII and full-width, the same
+everywhere, where Rust's ``\\d`` would take every script's digits and RE2's and
+Java's ASCII only) and for spaces (:data:`SPACE`), never ``\\d``, ``\\s`` or ``\\w`` —
+and :func:`pattern` translates what is left per engine:
+
+* ``\\b`` means an ASCII word boundary (``[0-9A-Za-z_]`` on one side only), so that
+  "买price" has a boundary before "price": Rust ``(?-u:\\b)``, RE2's own ``\\b``
+  (ASCII already), and in Java, whose ``\\b`` counts CJK characters as word
+  characters, look-arounds over the ASCII class (case-sensitive, so that case
+  folding cannot widen the class);
+* ``(?i)`` folds case by Unicode's rules in Rust and RE2; Java needs ``(?iu)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from shequn.analytics.settings import AnalyticsSettings
+
+__all__ = [
+    "DIGIT",
+    "NON_DIGIT",
+    "SPACE",
+    "SPACES",
+    "ad_messages",
+    "intent_rows",
+    "keyword_sample",
+    "normalised",
+    "pattern",
+]
+
+RegexEngine = Literal["polars", "duckdb", "spark"]
+
+#: The characters removed when texts are compared for repeats (and :data:`SPACE`).
+SPACES = (" ", "\t", "\r", "\n", "\u3000", "\u00a0")
+#: A digit: ASCII or full-width (one class for every engine).
+DIGIT = "[0-9\uff10-\uff19]"
+#: Anything but a :data:`DIGIT`.
+NON_DIGIT = "[^0-9\uff10-\uff19]"
+#: A space: the :data:`SPACES` (one class for every engine).
+SPACE = "[ \t\r\n\u3000\u00a0]"
+
+_WORD = "[0-9A-Za-z_]"
+_JAVA_BOUNDARY = f"(?-i:(?:(?<={_WORD})(?!{_WORD})|(?<!{_WORD})(?={_WORD})))"
+
+
+def pattern(portable: str, engine: RegexEngine) -> str:
+    """``portable`` (the common subset, see the module notes) for ``engine``'s regex."""
+    if engine == "polars":
+        return portable.replace(r"\b", r"(?-u:\b)")
+    if engine == "duckdb":
+        return portable
+    if engine == "spark":
+        return portable.replace(r"\b", _JAVA_BOUNDARY).replace("(?i", "(?iu")
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+def normalised(text: Any) -> Any:
+    """``text`` lower-cased, :data:`SPACES` removed (what repeats are compared by)."""
+    out = text.lower()
+    for ch in SPACES:
+        out = out.replace(ch, "")
+    return out
+
+
+def ad_messages(
+    m: Any, s: AnalyticsSettings, engine: RegexEngine, *, keep: Callable[[Any], Any] | None = None
+) -> Any:
+    """``m`` (the messages with ``kind``, ``text`` and ``seq``) with an ``ad`` column:
+    :func:`shequn.analytics.ads.ad_flags` on the engine, repeats grouped by their
+    normalised text there; ``text`` is dropped.
+
+    ``keep`` materialises the normalised long texts, read twice (on DuckDB a
+    temporary table: else the plan normalises them twice, the costliest step)."""
+    from shequn.analytics.ads import CONTACT
+
+    member = m.filter(m.speech & ~m.staff)
+    # only member texts are matched, only long ones normalised (most chat lines are
+    # short); what they flag is a set of ``seq`` joined back onto every message
+    contact = member.filter(member.text.re_search(pattern(CONTACT, engine))).select("seq")
+    long = member.filter(member.text.length() >= s.ad_repeat_min_chars)
+    long = long.select("seq", "group_id", "member_id", norm=normalised(long.text))
+    long = long.filter(long.norm.length() >= s.ad_repeat_min_chars)
+    if keep is not None:
+        long = keep(long)
+    # a message without a member counts as one more member, as Polars' n_unique does
+    members = long.member_id.nunique() + long.member_id.isnull().any().cast("int64")
+    per = long.group_by("norm").aggregate(n_members=members, n_groups=long.group_id.nunique())
+    per = per.filter((per.n_members >= s.ad_repeat_members) | (per.n_groups >= s.ad_repeat_groups))
+    repeated = long.join(per, "norm").select("seq")
+    hits = contact.union(repeated, distinct=True).select(hit="seq")  # both rules may hit
+    j = m.left_join(hits, m.seq == hits.hit)
+    ad = j.speech & ~j.staff & (j.kind.isin(list(s.ad_kinds)) | j.hit.notnull())
+    return j.mutate(ad=ad).drop("hit", "text")
+
+
+def intent_rows(m: Any, s: AnalyticsSettings, since: float, engine: RegexEngine) -> Any:
+    """The member messages after ``since`` with a purchase-intent signal:
+    ``seq, member_id, group_id, ts, text``, a boolean per signal, ``question`` and
+    ``score`` — :func:`shequn.analytics.buyers.intent_signals`, on the engine."""
+    from shequn.analytics.buyers import QUESTION, any_signal, lexicon
+
+    lex = lexicon()
+    weights = s.signal_weights()
+    hits = m.filter(
+        m.ugc
+        & m.member_id.notnull()
+        & (m.ts > since)
+        & m.text.re_search(pattern(any_signal(), engine))
+    )
+    flags = {sig: hits.text.re_search(pattern(p, engine)) for sig, p in lex.items()}
+    rows = hits.select(
+        "seq", "member_id", "group_id", "ts", "text", **flags,
+        question=hits.text.re_search(pattern(QUESTION, engine)),
+    )  # fmt: skip
+    base: Any = None
+    for sig in lex:
+        term = rows[sig].cast("float64") * weights.get(sig, 1.0)
+        base = term if base is None else base + term
+    score = base * rows.question.ifelse(s.buyer_question_weight, 1.0)
+    return rows.mutate(score=score).order_by("seq")
+
+
+def keyword_sample(m: Any, con: Any, s: AnalyticsSettings) -> Any:
+    """``group_id, text`` of :func:`shequn.analytics.keywords.keyword_sample` on the
+    engine: each group's most recent member text messages (a row number per group,
+    newest first, ties in archive order), in archive order."""
+    import ibis
+
+    texts = m.filter(m.ugc & m.kind.isin(["text", "link"]) & (m.text.length() >= 2))
+    n_groups = int(con.to_pyarrow(texts.group_id.nunique()).as_py() or 0)
+    if n_groups == 0:
+        return texts.select("group_id", "text").limit(0)
+    per_group = min(s.keyword_sample_per_group, max(100, s.keyword_sample_total // n_groups))
+    rank = ibis.row_number().over(group_by="group_id", order_by=[ibis.desc("ts"), "seq"])
+    # ranked without the texts (a window sorts what it carries), which join back after
+    ranked = texts.select("group_id", "ts", "seq", _rank=rank)
+    chosen = ranked.filter(ranked._rank < per_group).select(_seq="seq")
+    picked = m.join(chosen, m.seq == chosen._seq)
+    return picked.order_by("seq").select("group_id", "text")
