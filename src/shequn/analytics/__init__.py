@@ -62,8 +62,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import polars as pl
-
 from shequn import __version__
 from shequn.analytics import (
     activity,
@@ -148,12 +146,6 @@ def analyse(
     return {k: report[k] for k in REPORT_KEYS}
 
 
-def _ad(r: Reduced) -> pl.Series:
-    """The ad flags for the functions that take them: unread there, since the engine's
-    ``weekly`` and ``figures`` are passed too (engines keep the flags: none here)."""
-    return pl.Series("ad", [], dtype=pl.Boolean) if r.ad is None else r.ad
-
-
 def _assemble(
     f: Frames, s: AnalyticsSettings, r: Reduced, *, top: int, lang: str
 ) -> dict[str, Any]:
@@ -161,7 +153,7 @@ def _assemble(
     pairs = layers.assign_layers(r.window, f.members, s)
     per_member = layers.member_layers(pairs, f.members, f.groups, s, lang)
     healths = health.group_health(
-        f, _ad(r), joins, known, s, lang=lang, weekly=r.weekly, figures=r.figures
+        f, None, joins, known, s, lang=lang, weekly=r.weekly, figures=r.figures
     )
     return {
         "meta": {
@@ -174,7 +166,7 @@ def _assemble(
             "lang": lang,
             "top": top,
         },
-        "groups": tables.group_records(f, _ad(r), known, healths, r.figures),
+        "groups": tables.group_records(f, None, known, healths, r.figures),
         "members": tables.member_records(f, overall, known, per_member, ranks),
         "messages": tables.message_summary(r.counts.kinds, r.figures, r.counts.days),
         "layers": layers.layer_summary(pairs, per_member, s),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import polars as pl
 
 from shequn.analytics.frame import Frames
-from shequn.analytics.query_texts import DIGIT, NON_DIGIT, SPACE, SPACES, pattern
+from shequn.analytics.query_texts import DIGIT, NON_DIGIT, SPACE, pattern
 from shequn.analytics.settings import AnalyticsSettings
 
 __all__ = ["CONTACT", "ad_flags"]
@@ -45,20 +45,14 @@ def ad_flags(f: Frames, s: AnalyticsSettings) -> pl.Series:
     if m.height == 0:
         return pl.Series("ad", [], dtype=pl.Boolean)
     member = pl.col("speech") & ~pl.col("staff")
-    # Only long member texts can be repeats: normalise just those (most chat lines
-    # are short), keyed by row number to put the answer back in place.
-    # Texts are compared by a 64-bit hash of the normalised text: grouping and
-    # joining a million strings costs several times more, and a collision needs
-    # two different texts each repeated by several members.
-    norm = pl.col("text").str.to_lowercase().str.replace_many(list(SPACES), [""] * len(SPACES))
+    # Texts are compared by their repeat key (:func:`shequn.analytics.frame.derive`:
+    # a 64-bit hash of the normalised text): grouping and joining a million strings
+    # costs several times more, and a collision needs two different texts each
+    # repeated by several members. Rows are numbered to put the answer back in place.
     long = (
-        f.with_text()
-        .with_row_index("row")
-        .filter(member & (pl.col("text").str.len_bytes() >= s.ad_repeat_min_chars))
-        .select("row", "group_id", "member_id", norm.alias("norm"))
-        .filter(pl.col("norm").str.len_chars() >= s.ad_repeat_min_chars)
-        .select("row", "group_id", "member_id", pl.col("norm").hash().alias("key"))
-        .collect()
+        m.with_row_index("row")
+        .filter(member & (pl.col("text_len") >= s.ad_repeat_min_chars))
+        .select("row", "group_id", "member_id", pl.col("text_key").alias("key"))
     )
     repeated = (
         long.group_by("key")

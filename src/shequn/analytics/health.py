@@ -45,6 +45,12 @@ FIGURES = (
 _RECENT = FIGURES[3:]
 
 
+def _needed(ad: pl.Series | None) -> pl.Series:
+    if ad is None:
+        raise ValueError("the ad flags are needed where an engine's figures are not given")
+    return ad
+
+
 def group_figures(f: Frames, ad: pl.Series) -> pl.DataFrame:
     """Per group with any event: speech ``messages`` (``ads``, ``ugc``), the same in the
     last 30 days with ``active_30d`` (distinct non-bot speakers), ``last4`` /
@@ -127,7 +133,7 @@ def _weekly(
 
 def group_health(
     f: Frames,
-    ad: pl.Series,
+    ad: pl.Series | None,
     joins: pl.DataFrame,
     known: pl.DataFrame,
     s: AnalyticsSettings,
@@ -138,7 +144,8 @@ def group_health(
 ) -> list[dict[str, Any]]:
     """The report's ``health`` list (at-risk first, then lowest score), one per group.
 
-    ``ad`` is :func:`~shequn.analytics.ads.ad_flags`, ``joins`` the retention
+    ``ad`` is :func:`~shequn.analytics.ads.ad_flags` (read only to compute ``weekly``
+    or ``figures`` when they are not given: None then), ``joins`` the retention
     :func:`~shequn.analytics.retention.join_times`, ``known`` the known pairs;
     ``weekly`` the trend series when an engine computed them already
     (:func:`shequn.analytics.query_more.weekly_series`), ``figures`` the
@@ -147,7 +154,7 @@ def group_health(
     now = f.now
     weeks = max(s.health_weeks, 8)
     if figures is None:
-        figures = group_figures(f, ad)
+        figures = group_figures(f, _needed(ad))
     per = f.groups.select("group_id", "name")
     parts = [
         figures.select("group_id", *_RECENT, "first_ts"),
@@ -162,7 +169,7 @@ def group_health(
         per = per.join(part, on="group_id", how="left")
     per = per.with_columns(pl.exclude("group_id", "name", "first_ts").fill_null(0))
     if weekly is None:
-        weekly = _weekly(f.messages.with_columns(ad), joins, now, weeks)
+        weekly = _weekly(f.messages.with_columns(_needed(ad)), joins, now, weeks)
     out: list[dict[str, Any]] = []
     for r in per.iter_rows(named=True):
         gid = r["group_id"]

@@ -88,7 +88,7 @@ def query_frames(
         "messages": f.messages.select(
             "group_id", "member_id", "ts", "speech", "staff", "ugc", "forwarded", "is_bot",
             "reply_member_id", f.messages["day"].cast(pl.String).alias("day"), "weekday", "hour",
-            "kind", *extra,
+            "kind", "text_key", "text_len", *extra,
         ),
         "members": f.members.select("member_id", "is_bot", "is_operator"),
         "memberships": f.memberships.with_row_index("seq").select(

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+from shequn.analytics.frame import REPEAT_SPACES
 from shequn.analytics.settings import AnalyticsSettings
 
 __all__ = [
@@ -38,14 +39,13 @@ __all__ = [
     "ad_messages",
     "intent_rows",
     "keyword_sample",
-    "normalised",
     "pattern",
 ]
 
 RegexEngine = Literal["polars", "duckdb", "spark"]
 
 #: The characters removed when texts are compared for repeats (and :data:`SPACE`).
-SPACES = (" ", "\t", "\r", "\n", "\u3000", "\u00a0")
+SPACES = REPEAT_SPACES
 #: A digit: ASCII or full-width (one class for every engine).
 DIGIT = "[0-9\uff10-\uff19]"
 #: Anything but a :data:`DIGIT`.
@@ -68,40 +68,30 @@ def pattern(portable: str, engine: RegexEngine) -> str:
     raise ValueError(f"unknown engine {engine!r}")
 
 
-def normalised(text: Any) -> Any:
-    """``text`` lower-cased, :data:`SPACES` removed (what repeats are compared by)."""
-    out = text.lower()
-    for ch in SPACES:
-        out = out.replace(ch, "")
-    return out
-
-
 def ad_messages(
     m: Any, s: AnalyticsSettings, engine: RegexEngine, *, keep: Callable[[Any], Any] | None = None
 ) -> Any:
-    """``m`` (the messages with ``kind``, ``text`` and ``seq``) with an ``ad`` column:
-    :func:`shequn.analytics.ads.ad_flags` on the engine, repeats grouped by their
-    normalised text there; ``text`` is dropped.
+    """``m`` (the messages with ``kind``, ``text``, ``text_key``, ``text_len`` and
+    ``seq``) with an ``ad`` column: :func:`shequn.analytics.ads.ad_flags` on the
+    engine, repeats grouped by the texts' repeat key; ``text`` is dropped.
 
-    ``keep`` materialises the normalised long texts, read twice (on DuckDB a
-    temporary table: else the plan normalises them twice, the costliest step)."""
+    ``keep`` materialises the flagged messages' ``seq`` (a few; on DuckDB a temporary
+    table), which two reductions read: else each plan matches the texts again."""
     from shequn.analytics.ads import CONTACT
 
     member = m.filter(m.speech & ~m.staff)
-    # only member texts are matched, only long ones normalised (most chat lines are
-    # short); what they flag is a set of ``seq`` joined back onto every message
+    # only member texts are matched; what they flag is a set of ``seq`` joined back
+    # onto every message
     contact = member.filter(member.text.re_search(pattern(CONTACT, engine))).select("seq")
-    long = member.filter(member.text.length() >= s.ad_repeat_min_chars)
-    long = long.select("seq", "group_id", "member_id", norm=normalised(long.text))
-    long = long.filter(long.norm.length() >= s.ad_repeat_min_chars)
-    if keep is not None:
-        long = keep(long)
+    long = member.filter(member.text_len >= s.ad_repeat_min_chars)
     # a message without a member counts as one more member, as Polars' n_unique does
     members = long.member_id.nunique() + long.member_id.isnull().any().cast("int64")
-    per = long.group_by("norm").aggregate(n_members=members, n_groups=long.group_id.nunique())
+    per = long.group_by("text_key").aggregate(n_members=members, n_groups=long.group_id.nunique())
     per = per.filter((per.n_members >= s.ad_repeat_members) | (per.n_groups >= s.ad_repeat_groups))
-    repeated = long.join(per, "norm").select("seq")
+    repeated = long.join(per, "text_key").select("seq")
     hits = contact.union(repeated, distinct=True).select(hit="seq")  # both rules may hit
+    if keep is not None:
+        hits = keep(hits)
     j = m.left_join(hits, m.seq == hits.hit)
     ad = j.speech & ~j.staff & (j.kind.isin(list(s.ad_kinds)) | j.hit.notnull())
     return j.mutate(ad=ad).drop("hit", "text")

@@ -147,7 +147,7 @@ def _on(con: Any, t: dict[str, Any], f: Frames, s: AnalyticsSettings) -> Reduced
             def keep(expr: Any) -> Any:
                 return con.create_table(f"texts_{next(names)}", expr, temp=True)
 
-            flagged = keep(qt.ad_messages(texts, s, regex, keep=keep))
+            flagged = qt.ad_messages(texts, s, regex, keep=keep)
         else:
             flagged = qt.ad_messages(texts, s, regex)
         with_ad = {**t, "messages": flagged}

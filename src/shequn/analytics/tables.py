@@ -90,16 +90,19 @@ def lurker_records(f: Frames, known: pl.DataFrame, days: int) -> list[dict[str, 
 
 def group_records(
     f: Frames,
-    ad: pl.Series,
+    ad: pl.Series | None,
     known: pl.DataFrame,
     health: list[dict[str, Any]],
     figures: pl.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """One record per group, most messages first (then lowest id).
 
-    ``figures`` is :func:`~shequn.analytics.health.group_figures` when computed already.
+    ``figures`` is :func:`~shequn.analytics.health.group_figures` when computed already
+    (``ad``, the ad flags, is read only to compute them: None when they are given).
     """
     if figures is None:
+        if ad is None:
+            raise ValueError("the ad flags are needed where an engine's figures are not given")
         figures = group_figures(f, ad)
     # every known account, bots too, so that the layer counts of a group add up to it
     sizes = known.group_by("group_id").agg(pl.len().alias("members"))
