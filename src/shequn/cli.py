@@ -159,6 +159,9 @@ def build_app() -> typer.Typer:
         xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help=t("report.opt.xlsx"))] = None,
         top: Annotated[int, typer.Option("--top", help=t("report.opt.top"))] = 20,
         engine: Annotated[str | None, typer.Option("--engine", help=t("report.opt.engine"))] = None,
+        parquet: Annotated[
+            Path | None, typer.Option("--parquet", help=t("report.opt.parquet"))
+        ] = None,
         db: DbOpt = None,
         lang: LangOpt = None,
     ) -> None:
@@ -167,10 +170,13 @@ def build_app() -> typer.Typer:
 
         if engine is not None and engine not in REPORT_ENGINES:
             raise typer.BadParameter(", ".join(REPORT_ENGINES), param_hint="--engine")
-        store = _open(db)
+        if parquet is not None and engine == "polars":
+            raise typer.BadParameter(t("report.parquet_engine"), param_hint="--engine")
+        store = None if parquet is not None else _open(db)
         try:
             code = run_report(
                 store,
+                parquet=parquet,
                 html=output,
                 json_path=json_path,
                 xlsx_path=xlsx_path,
@@ -179,8 +185,16 @@ def build_app() -> typer.Typer:
                 console=out,
                 engine=engine,
             )
+        except (FileNotFoundError, ValueError) as e:
+            if parquet is None:
+                raise
+            from rich.markup import escape
+
+            console.print(f"[red]{escape(str(e))}[/red]")  # not an export, or another zone
+            raise typer.Exit(2) from None
         finally:
-            store.close()
+            if store is not None:
+                store.close()
         if code:
             raise typer.Exit(code)
 
@@ -219,6 +233,7 @@ _COMMAND_MODULES = (
     "shequn.commands.invites",  # invite links, 活码 and fission campaigns
     "shequn.commands.search",  # archive search and digests
     "shequn.commands.settings",  # group settings, templates and FAQ banks
+    "shequn.commands.archive",  # the archive as Parquet parts for DuckDB / Spark
 )
 
 

@@ -72,7 +72,7 @@ def test_writes_html_json_xlsx_and_prints_the_summary(
         console=console,
     )
     assert code == 0
-    assert fake_analytics == [{"top": 7, "lang": "en", "engine": None}]
+    assert fake_analytics == [{"top": 7, "lang": "en", "engine": None, "parquet": None}]
     raw = (out / "r.json").read_bytes()
     assert "张三".encode() in raw  # non-ASCII kept, not \\u-escaped
     assert raw.startswith(b'{\n  "')  # indented
@@ -114,4 +114,4 @@ def test_demo_imports_every_sample_file_and_writes_the_report(
     for path in files:  # each file is reported, imported or skipped
         assert path.name in text
     assert (tmp_path / "demo.html").resolve().as_uri() in text.replace("\n", "")
-    assert fake_analytics == [{"top": 20, "lang": "zh", "engine": None}]
+    assert fake_analytics == [{"top": 20, "lang": "zh", "engine": None, "parquet": None}]

@@ -8,6 +8,7 @@ working on the shared :class:`~shequn.analytics.frame.Frames`:
 ``frame.load``        the archive read once into Polars frames
 ``fetch``             the queries, and how rows travel from each backend
 ``reductions``        the per-message reductions, on Polars, DuckDB or Spark
+``parquet_archive``   the archive exported as Parquet parts, read by the engines
 ``query``             the query layer: Ibis expressions (DuckDB, PySpark)
 ``query_more``        more of them: known pairs, edges, PageRank, weekly health
 ``query_texts``       the parts reading texts: ad flags, intent rows, keyword sample
@@ -46,12 +47,15 @@ the messages with a signal come back) and the keyword sample (jieba cuts it on t
 driver, in a worker thread while the rest is assembled). The small per-message counts of the
 heatmap, daily counts, message summary and concentration are engine tables too
 (:mod:`.query_counts`), the UGC share comes from the groups' figures: after the
-reduction, :func:`_assemble` reads no message-sized frame for them.
+reduction, :func:`_assemble` reads no message-sized frame. ``analyse(None,
+parquet=folder)`` reports on an export (:mod:`.parquet_archive`): the engine reads
+the message files and the driver holds only member- and group-sized tables.
 
 Cost (``bench/query.py --report``, 1M generated messages, 2 shared cores):
-``analyse()`` 8.4 s with Polars reducing, 11.3 s with DuckDB (1.34×; the reduction
-alone 1.1 s against 3.5 s); loading the archive is one pass of about 2-3 s per
-million messages, and keywords run on a sample in a worker thread meanwhile.
+``analyse()`` 4.4 s with Polars reducing, 8.0 s with DuckDB (1.79×; the reduction,
+texts included, 1.05 s against 4.2 s); loading the archive is one pass of about
+2-3 s per million messages. From an export, DuckDB took 6.6 s at 0.54× the peak
+memory (``bench/parquet_report.py``).
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,6 +76,7 @@ from shequn.analytics import (
     keywords,
     kol,
     layers,
+    parquet_archive,
     retention,
     tables,
     ugc,
@@ -111,7 +117,7 @@ def _epoch(now: datetime | float | None) -> float | None:
 
 
 def analyse(
-    store: Store,
+    store: Store | None,
     settings: AnalyticsSettings | None = None,
     *,
     now: datetime | float | None = None,
@@ -119,6 +125,7 @@ def analyse(
     lang: str = "en",
     engine: ReportEngine | None = None,
     spark: Any = None,
+    parquet: Path | None = None,
 ) -> dict[str, Any]:
     """The whole report over ``store`` as plain JSON data (see ``docs/report-json.md``).
 
@@ -128,6 +135,10 @@ def analyse(
     ``engine`` reduces the messages (see :mod:`.reductions`): "polars", "duckdb" or
     "spark" (on ``spark``, a SparkSession; a local one if None); by default
     ``$SHEQUN_ANALYTICS_ENGINE``, else "duckdb". The report is the same on each.
+
+    ``parquet`` reports on an exported archive instead of ``store`` (None then; see
+    :mod:`.parquet_archive`): the engine (DuckDB or Spark) reads its message files,
+    and this process holds only the member- and group-sized tables.
     """
     engine = engine or os.environ.get(ENGINE_ENV) or "duckdb"  # type: ignore[assignment]
     if engine not in REPORT_ENGINES:
@@ -136,10 +147,15 @@ def analyse(
     ZoneInfo(s.tz)  # fail early on a bad zone name
     lang = "zh" if lang.lower().startswith("zh") else "en"
     with paused_gc():
-        f = load(store, now=_epoch(now), tz=s.tz)
+        if parquet is not None:
+            f = parquet_archive.frames(parquet, now=_epoch(now), tz=s.tz)
+        elif store is not None:
+            f = load(store, now=_epoch(now), tz=s.tz)
+        else:
+            raise ValueError("analyse() needs a store or an exported archive (parquet=)")
         # jieba is pure Python; Polars releases the GIL, so keywords overlap the rest.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            reduced = reduce(f, None, s, engine=engine, spark=spark)
+            reduced = reduce(f, None, s, engine=engine, spark=spark, parquet=parquet)
             kw_future = pool.submit(keywords.keywords, reduced.sample, s)
             report = _assemble(f, s, reduced, top=top, lang=lang)
             report["keywords"] = kw_future.result()

@@ -93,9 +93,8 @@ def scored_messages(f: Frames, s: AnalyticsSettings) -> pl.DataFrame:
     order (``seq``, ``member_id``, ``group_id``, ``ts``, ``text``, the signals...)."""
     msgs = (
         f.with_text()
-        .with_row_index("seq")
         .filter(pl.col("ugc") & pl.col("member_id").is_not_null() & (pl.col("ts") > since(f, s)))
-        .select(pl.col("seq").cast(pl.Int64), "member_id", "group_id", "ts", "text")
+        .select("seq", "member_id", "group_id", "ts", "text")
         .collect()
     )
     return intent_signals(msgs, s)

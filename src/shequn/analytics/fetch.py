@@ -87,6 +87,7 @@ MESSAGES = Query(
         ("text", "m.text", pl.String),
         ("forwarded", "CAST(m.forwarded AS INTEGER)", pl.Int8),
         ("reply_member_id", "p.member_id", pl.Int32),  # author of the replied-to message
+        ("seq", "m.id", pl.Int64),  # archive order (ties of equal times)
     ),
     "messages m LEFT JOIN messages p ON p.group_id = m.group_id AND p.platform_id = m.reply_to",
     "messages",
@@ -129,6 +130,7 @@ MEMBERSHIPS = Query(
         ("action", "action", pl.String),
         ("method", "method", pl.String),
         ("actor_id", "actor_id", pl.Int32),
+        ("seq", "id", pl.Int64),  # archive order (ties of equal times)
     ),
     "membership_events",
     "membership_events",

@@ -69,7 +69,6 @@ def keyword_sample(f: Frames, s: AnalyticsSettings) -> pl.DataFrame:
     The engines' version is :func:`shequn.analytics.query_texts.keyword_sample`."""
     texts = (
         f.with_text()
-        .with_row_index("seq")
         .filter(
             pl.col("ugc")
             & pl.col("kind").is_in(["text", "link"])

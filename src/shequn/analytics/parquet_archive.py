@@ -33,10 +33,18 @@ import polars as pl
 
 from shequn import __version__
 from shequn.analytics import fetch
-from shequn.analytics.frame import derive, member_flags
+from shequn.analytics.frame import Frames, derive, member_flags
 from shequn.store import Store
 
-__all__ = ["FORMAT", "PARTED", "Manifest", "export_archive", "read_manifest", "table_paths"]
+__all__ = [
+    "FORMAT",
+    "PARTED",
+    "Manifest",
+    "export_archive",
+    "frames",
+    "read_manifest",
+    "table_paths",
+]
 
 #: Version of the layout; a reader refuses a folder of another.
 FORMAT = 1
@@ -178,3 +186,57 @@ def table_paths(folder: Path) -> dict[str, str]:
     out = {name: str(folder / f"{name}.parquet") for name in _SMALL}
     out.update({name: str(folder / name / "*.parquet") for name in PARTED})
     return out
+
+
+def frames(folder: Path, *, now: float | None = None, tz: str | None = None) -> Frames:
+    """The :class:`Frames` of an export for a report on an engine: the member- and
+    group-sized tables read, the message-sized ones (messages, texts, mentions,
+    reactions) left empty, with their columns — the engine reads those files
+    itself (:func:`shequn.analytics.query.parquet_tables`).
+
+    ``now`` cuts as :func:`shequn.analytics.frame.load` does (the period's ends are
+    then found by a streaming scan of the message times); ``tz``, when given, must be
+    the export's: local days and hours were fixed when it was written.
+    """
+    manifest = read_manifest(folder)
+    if tz is not None and tz != manifest.tz:
+        raise ValueError(
+            f"{folder} was exported in the time zone {manifest.tz}, not {tz}: "
+            f"export it again with --tz {tz}, or report in {manifest.tz}"
+        )
+    paths = table_paths(folder)
+    small = {name: pl.read_parquet(paths[name]) for name in _SMALL}
+    empty = {name: pl.read_parquet(paths[name], n_rows=0) for name in PARTED}
+    memberships = small["memberships"]
+    start, end = manifest.oldest, manifest.newest
+    if now is None:
+        now = manifest.newest if manifest.newest is not None else 0.0
+    elif manifest.newest is None or now < manifest.newest:
+        memberships = memberships.filter(pl.col("ts") <= now)
+        span = (
+            pl.concat(
+                [
+                    pl.scan_parquet(paths["messages"]).select("ts"),
+                    memberships.lazy().select("ts"),
+                ]
+            )
+            .filter(pl.col("ts") <= now)
+            .select(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi"))
+            .collect()
+        )
+        start, end = span["lo"][0], span["hi"][0]
+    messages = empty["messages"]
+    return Frames(
+        groups=small["groups"],
+        members=small["members"],
+        names=small["names"],
+        messages=messages.drop("text"),
+        mentions=empty["mentions"],
+        reactions=empty["reactions"],
+        memberships=memberships,
+        text=messages["text"],
+        now=float(now),
+        start=start,
+        end=end,
+        tz=manifest.tz,
+    )

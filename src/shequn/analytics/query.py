@@ -38,6 +38,7 @@ __all__ = [
     "join_times",
     "member_activity",
     "member_stats",
+    "parquet_tables",
     "query_frames",
     "retention",
     "tables",
@@ -81,22 +82,52 @@ def query_frames(
     ad heuristic works on texts, which stay out of the query layer.
     """
     extra = [] if ad is None else [ad.alias("ad")]
-    if texts:  # what shequn.analytics.query_texts reads: texts and archive order
-        seq = pl.int_range(f.text.len(), dtype=pl.Int64, eager=True).alias("seq")
-        extra += [f.text, seq]
-    return {
-        "messages": f.messages.select(
-            "group_id", "member_id", "ts", "speech", "staff", "ugc", "forwarded", "is_bot",
-            "reply_member_id", f.messages["day"].cast(pl.String).alias("day"), "weekday", "hour",
-            "kind", "text_key", "text_len", *extra,
-        ),
-        "members": f.members.select("member_id", "is_bot", "is_operator"),
-        "memberships": f.memberships.with_row_index("seq").select(
-            "group_id", "member_id", "ts", "action", "actor_id", pl.col("seq").cast(pl.Int64),
-        ),
-        "mentions": f.mentions.select("group_id", "member_id", "author_id", "ts"),
-        "reactions": f.reactions.select("group_id", "member_id", "author_id", "count", "ts"),
-    }  # fmt: skip
+    if texts:  # what shequn.analytics.query_texts reads
+        extra += [f.text]
+    source = {
+        "messages": f.messages.with_columns(pl.col("day").cast(pl.String)),
+        "members": f.members,
+        "memberships": f.memberships,
+        "mentions": f.mentions,
+        "reactions": f.reactions,
+    }
+    out = {name: source[name].select(*columns) for name, columns in _SHAPES.items()}
+    out["messages"] = out["messages"].with_columns(extra)
+    return out
+
+
+def parquet_tables(
+    con: Any, folder: Path, *, now: float | None = None, texts: bool = True
+) -> dict[str, Any]:
+    """:func:`query_frames`' tables read straight from an exported archive (see
+    :mod:`shequn.analytics.parquet_archive`): the same columns, cut at ``now``; the
+    driver never holds the messages."""
+    from shequn.analytics.parquet_archive import table_paths
+
+    paths = table_paths(folder)
+    t = {name: con.read_parquet(paths[name], table_name=f"x_{name}") for name in _SHAPES}
+    if now is not None:
+        for name in ("messages", "memberships", "mentions", "reactions"):
+            t[name] = t[name].filter(t[name].ts <= now)
+    m = t["messages"]
+    t["messages"] = m.mutate(day=m.day.cast("string"))
+    for name, columns in _SHAPES.items():
+        extra = ("text",) if name == "messages" and texts else ()
+        t[name] = t[name].select(*columns, *extra)
+    return t
+
+
+#: The columns of each table the query layer reads (:func:`query_frames`).
+_SHAPES: dict[str, tuple[str, ...]] = {
+    "messages": (
+        "group_id", "member_id", "ts", "speech", "staff", "ugc", "forwarded", "is_bot",
+        "reply_member_id", "day", "weekday", "hour", "kind", "text_key", "text_len", "seq",
+    ),
+    "members": ("member_id", "is_bot", "is_operator"),
+    "memberships": ("group_id", "member_id", "ts", "action", "actor_id", "seq"),
+    "mentions": ("group_id", "member_id", "author_id", "ts"),
+    "reactions": ("group_id", "member_id", "author_id", "count", "ts"),
+}  # fmt: skip
 
 
 def export_parquet(f: Frames, folder: Path, *, ad: pl.Series | None = None) -> dict[str, Path]:

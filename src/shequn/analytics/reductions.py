@@ -73,10 +73,19 @@ def reduce(
     *,
     engine: ReportEngine,
     spark: Any = None,
+    parquet: Path | None = None,
 ) -> Reduced:
     """The report's reductions of ``f`` on ``engine``; ``ad``: the messages' ad flags
     when computed already, else :func:`.ads.ad_flags` or, on an engine,
-    :func:`.query_texts.ad_messages` there."""
+    :func:`.query_texts.ad_messages` there.
+
+    With ``parquet`` (an export, :mod:`.parquet_archive`; ``f`` its
+    :func:`~.parquet_archive.frames`) the engine reads the messages from its files."""
+    if parquet is not None:
+        if engine not in query.ENGINES:
+            raise ValueError(f"an exported archive is reduced on {' or '.join(query.ENGINES)}")
+        con = query.connect(engine, spark=spark)
+        return _on(con, query.parquet_tables(con, parquet, now=f.now), f, s)
     if engine == "polars":
         return _polars(f, ad, s)
     if engine in query.ENGINES:

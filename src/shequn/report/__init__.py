@@ -43,7 +43,7 @@ def archive_is_empty(store: Store) -> bool:
 
 
 def run_report(
-    store: Store,
+    store: Store | None,
     html: Path,
     json_path: Path | None = None,
     xlsx_path: Path | None = None,
@@ -51,19 +51,22 @@ def run_report(
     lang: str = "en",
     engine: str | None = None,
     console: Console | None = None,
+    parquet: Path | None = None,
 ) -> int:
-    """Analyse ``store`` and write the report files; the exit code for the CLI.
+    """Analyse ``store`` (or the exported archive ``parquet``, see
+    :mod:`shequn.analytics.parquet_archive`) and write the report files; the exit
+    code for the CLI.
 
     1 when the archive is empty, 2 when a file cannot be written, else 0.
     """
     console = console or Console()
-    if archive_is_empty(store):
+    if store is not None and archive_is_empty(store):
         console.print(f"[yellow]{escape(t('report.empty', lang=lang))}[/yellow]")
         return 1
     from shequn.analytics import analyse
 
     with console.status(t("report.computing", lang=lang)):
-        data = analyse(store, top=top, lang=lang, engine=engine)  # type: ignore[arg-type]  # each writer normalises what it needs
+        data = analyse(store, top=top, lang=lang, engine=engine, parquet=parquet)  # type: ignore[arg-type]  # each writer normalises what it needs
     if not (data.get("messages") or {}).get("total"):
         console.print(f"[yellow]{escape(t('report.empty', lang=lang))}[/yellow]")
         return 1
