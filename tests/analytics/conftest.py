@@ -1,13 +1,20 @@
-"""Fixtures for the analytics tests (helpers live in ``handmade.py``)."""
+"""Fixtures for the analytics tests (helpers live in ``handmade.py`` and
+``real_exports.py``)."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from handmade import Chat
+from real_exports import exports
+
+from shequn.actions.imports import import_file
+from shequn.analytics.frame import Frames, load
+from shequn.store import Store, open_store
 
 
 @pytest.fixture
@@ -34,3 +41,19 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def real_archive(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[Store]:
+    """The real exports of ``real_exports.py`` imported once into a SQLite archive."""
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('real') / 'archive.db'}")
+    for path in exports(data_dir):
+        import_file(store, path)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def real_frames(real_archive: Store) -> Frames:
+    """:func:`load` of ``real_archive`` (tests must not change it)."""
+    return load(real_archive)

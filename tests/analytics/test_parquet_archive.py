@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -58,8 +60,8 @@ def test_an_export_that_dies_halfway_leaves_nothing(
     _filled(store)
     real = fetch.fetch_chunks
 
-    def dies_after_two(*args: object, **kw: object):  # type: ignore[no-untyped-def]
-        for i, part in enumerate(real(*args, **kw)):  # type: ignore[arg-type]
+    def dies_after_two(*args: Any, **kw: Any) -> Iterator[pl.DataFrame]:
+        for i, part in enumerate(real(*args, **kw)):
             if i == 2:
                 raise OSError("disk full")
             yield part

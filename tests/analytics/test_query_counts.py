@@ -12,27 +12,16 @@ import polars as pl
 import pytest
 from handmade import Chat, at
 from polars.testing import assert_frame_equal
+from real_exports import SPARK_WARNINGS
 
-from shequn.actions.imports import import_file
 from shequn.analytics import _assemble, query
 from shequn.analytics import query_counts as qc
 from shequn.analytics.frame import Frames, load
 from shequn.analytics.reductions import reduce
 from shequn.analytics.settings import AnalyticsSettings
-from shequn.store import Store, open_store
+from shequn.store import Store
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-    pytest.mark.filterwarnings("ignore:The .future.infer_string. option is deprecated"),
-]
-REPO = Path(__file__).resolve().parents[2]
-EXPORTS = [
-    *sorted((REPO / "examples" / "sample").glob("*.json")),
-    *sorted((REPO / "examples" / "sample").glob("*.raw.txt")),
-    REPO / "tests" / "fixtures" / "qq" / "qq_group_export.txt",
-]
+pytestmark = SPARK_WARNINGS
 EXPRESSIONS = {
     "kinds": qc.kind_counts,
     "cells": qc.talk_cells,
@@ -42,13 +31,8 @@ EXPRESSIONS = {
 
 
 @pytest.fixture(scope="module")
-def frames(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Frames:
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('counts') / 'archive.db'}")
-    for path in [*EXPORTS, data_dir / "formats" / "discordchatexporter_sample.json"]:
-        import_file(store, path)
-    f = load(store)
-    store.close()
-    return f
+def frames(real_frames: Frames) -> Frames:
+    return real_frames
 
 
 def _duckdb_counts(f: Frames) -> qc.Counts:

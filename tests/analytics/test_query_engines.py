@@ -8,45 +8,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from real_exports import SPARK_WARNINGS
 
-from shequn.actions.imports import import_file
 from shequn.analytics import ads, health, kol, query, stats
 from shequn.analytics import query_more as qm
-from shequn.analytics.frame import Frames, load
+from shequn.analytics.frame import Frames
 from shequn.analytics.retention import join_times, retention
 from shequn.analytics.settings import AnalyticsSettings
-from shequn.store import open_store
 
-# PySpark's py4j gateway leaves sockets for the garbage collector, and pandas 3 warns
-# about a keyword PySpark/Ibis still pass: both are theirs, not ours.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-    pytest.mark.filterwarnings("ignore:The .future.infer_string. option is deprecated"),
-]
-REPO = Path(__file__).resolve().parents[2]
+pytestmark = SPARK_WARNINGS
 #: Weeks of health trend compared: enough to reach back over the whole sample (2005-2024),
 #: so every group has weeks, not only the one active in the last 12.
 WEEKS = 1100
 #: Active days of the layers' window: small enough to cut the sample's longer groups.
 WINDOW_DAYS = 3
-EXPORTS = [
-    *sorted((REPO / "examples" / "sample").glob("*.json")),
-    *sorted((REPO / "examples" / "sample").glob("*.raw.txt")),
-    REPO / "tests" / "fixtures" / "qq" / "qq_group_export.txt",
-]
 
 
 @pytest.fixture(scope="module")
-def frames(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Frames:
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('q') / 'archive.db'}")
-    # the Discord export brings reactions, which the others lack
-    for path in [*EXPORTS, data_dir / "formats" / "discordchatexporter_sample.json"]:
-        import_file(store, path)
-    f = load(store)
-    store.close()
-    return f
+def frames(real_frames: Frames) -> Frames:
+    return real_frames
 
 
 @pytest.fixture(scope="module")

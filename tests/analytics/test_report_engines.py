@@ -10,38 +10,22 @@ from typing import Any
 
 import orjson
 import pytest
+from real_exports import SPARK_WARNINGS
 from typer.testing import CliRunner
 
-from shequn.actions.imports import import_file
 from shequn.analytics import ENGINE_ENV, ads, analyse, health, query
 from shequn.analytics import query_more as qm
 from shequn.analytics.frame import load
 from shequn.analytics.settings import AnalyticsSettings
 from shequn.cli import build_app
-from shequn.store import Store, open_store
+from shequn.store import Store
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-    pytest.mark.filterwarnings("ignore:The .future.infer_string. option is deprecated"),
-]
-REPO = Path(__file__).resolve().parents[2]
-EXPORTS = [
-    *sorted((REPO / "examples" / "sample").glob("*.json")),
-    *sorted((REPO / "examples" / "sample").glob("*.raw.txt")),
-    REPO / "tests" / "fixtures" / "qq" / "qq_group_export.txt",
-]
+pytestmark = SPARK_WARNINGS
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Any:
-    path = tmp_path_factory.mktemp("report-engines") / "archive.db"
-    store = open_store(f"sqlite:///{path}")
-    for export in [*EXPORTS, data_dir / "formats" / "discordchatexporter_sample.json"]:
-        import_file(store, export)
-    yield store, path
-    store.close()
+def archive(real_archive: Store) -> Any:
+    return real_archive, Path(real_archive.engine.url.database or "")
 
 
 @pytest.fixture(scope="module")
