@@ -68,6 +68,40 @@ def pattern(portable: str, engine: RegexEngine) -> str:
     raise ValueError(f"unknown engine {engine!r}")
 
 
+def _arrow_scan(t: Any, engine: RegexEngine) -> bool:
+    """Whether ``t`` is read by DuckDB from Arrow buffers in memory (``ibis.memtable``,
+    :func:`shequn.analytics.query.in_memory_tables`).
+
+    DuckDB pushes a comparison of a column with a constant (``ts > x``, ``kind IN
+    (...)``) into such a scan, where pyarrow filters the batches (a copy of the
+    columns read, texts included) before DuckDB sees them; scanned whole, the
+    buffers are read in place, which is faster (on 1M messages, all pushdown off:
+    intent rows 0.34 s against 0.19 s, the keyword sample 0.48 s against 0.29 s). So on an
+    Arrow scan the filters of the texts are written in forms DuckDB evaluates
+    itself (:func:`_is_in`, :func:`_after`); Parquet files keep their pushdown,
+    which skips row groups."""
+    import ibis.expr.operations as ops
+
+    return engine == "duckdb" and bool(t.op().find(ops.InMemoryTable))
+
+
+def _is_in(column: Any, values: list[str], arrow: bool) -> Any:
+    """``column IN values``; on an Arrow scan (:func:`_arrow_scan`) ``list_contains``,
+    which DuckDB does not push into the scan (the same rows: NULL matches nothing)."""
+    import ibis
+
+    return ibis.array(values).contains(column) if arrow else column.isin(values)
+
+
+def _after(column: Any, since: float, arrow: bool) -> Any:
+    """``column > since``; on an Arrow scan (:func:`_arrow_scan`) ``column - since >
+    0``, which DuckDB does not push into the scan: the same rows, since the
+    difference of two doubles is exactly rounded and zero only when they are equal
+    (NULL matches nothing, and NaN, which DuckDB orders above every number, matches
+    in both forms)."""
+    return (column - since) > 0 if arrow else column > since
+
+
 def ad_messages(
     m: Any, s: AnalyticsSettings, engine: RegexEngine, *, keep: Callable[[Any], Any] | None = None
 ) -> Any:
@@ -82,14 +116,16 @@ def ad_messages(
     member = m.filter(m.speech & ~m.staff)
     # only member texts are matched; what they flag is a set of ``seq`` joined back
     # onto every message
-    contact = member.filter(member.text.re_search(pattern(CONTACT, engine))).select("seq")
     long = member.filter(member.text_len >= s.ad_repeat_min_chars)
     # a message without a member counts as one more member, as Polars' n_unique does
     members = long.member_id.nunique() + long.member_id.isnull().any().cast("int64")
     per = long.group_by("text_key").aggregate(n_members=members, n_groups=long.group_id.nunique())
     per = per.filter((per.n_members >= s.ad_repeat_members) | (per.n_groups >= s.ad_repeat_groups))
-    repeated = long.join(per, "text_key").select("seq")
-    hits = contact.union(repeated, distinct=True).select(hit="seq")  # both rules may hit
+    # one pass over the member messages, each once (no union of two sets to
+    # deduplicate); the few repeated keys are a semi-join, before the regex
+    repeated = (member.text_len >= s.ad_repeat_min_chars) & member.text_key.isin(per.text_key)
+    contact = member.text.re_search(pattern(CONTACT, engine))
+    hits = member.filter(repeated | contact).select(hit="seq")
     if keep is not None:
         hits = keep(hits)
     j = m.left_join(hits, m.seq == hits.hit)
@@ -105,11 +141,13 @@ def intent_rows(m: Any, s: AnalyticsSettings, since: float, engine: RegexEngine)
 
     lex = lexicon()
     weights = s.signal_weights()
+    arrow = _arrow_scan(m, engine)
+    recent = _after(m.ts, since, arrow)
+    signal = m.text.re_search(pattern(any_signal(), engine))
+    # DuckDB orders the conjuncts of a filter itself and puts the regex before the
+    # arithmetic of _after: a CASE matches only the recent texts
     hits = m.filter(
-        m.ugc
-        & m.member_id.notnull()
-        & (m.ts > since)
-        & m.text.re_search(pattern(any_signal(), engine))
+        m.ugc & m.member_id.notnull() & (recent.ifelse(signal, False) if arrow else recent & signal)
     )
     flags = {sig: hits.text.re_search(pattern(p, engine)) for sig, p in lex.items()}
     rows = hits.select(
@@ -130,11 +168,19 @@ def keyword_sample(m: Any, con: Any, s: AnalyticsSettings) -> Any:
     newest first, ties in archive order), in archive order."""
     import ibis
 
-    texts = m.filter(m.ugc & m.kind.isin(["text", "link"]) & (m.text.length() >= 2))
-    n_groups = int(con.to_pyarrow(texts.group_id.nunique()).as_py() or 0)
-    if n_groups == 0:
-        return texts.select("group_id", "text").limit(0)
-    per_group = min(s.keyword_sample_per_group, max(100, s.keyword_sample_total // n_groups))
+    arrow = _arrow_scan(m, "spark" if con.name == "pyspark" else "duckdb")
+    kind = _is_in(m.kind, ["text", "link"], arrow)
+    texts = m.filter(m.ugc & kind & (m.text.length() >= 2))
+    per_group: Any
+    if arrow:  # the number of groups in the same query: one pass over the texts less
+        n_groups = texts.group_id.nunique().nullif(0).as_scalar()  # 0: no rows to rank
+        share = ibis.greatest(100, s.keyword_sample_total // n_groups)
+        per_group = ibis.least(s.keyword_sample_per_group, share)
+    else:
+        n = int(con.to_pyarrow(texts.group_id.nunique()).as_py() or 0)
+        if n == 0:
+            return texts.select("group_id", "text").limit(0)
+        per_group = min(s.keyword_sample_per_group, max(100, s.keyword_sample_total // n))
     rank = ibis.row_number().over(group_by="group_id", order_by=[ibis.desc("ts"), "seq"])
     # ranked without the texts (a window sorts what it carries), which join back after
     ranked = texts.select("group_id", "ts", "seq", _rank=rank)
