@@ -52,8 +52,8 @@ parquet=folder)`` reports on an export (:mod:`.parquet_archive`): the engine rea
 the message files and the driver holds only member- and group-sized tables.
 
 Cost (``bench/query.py --report``, 1M generated messages, 2 shared cores):
-``analyse()`` 4.4 s with Polars reducing, 8.0 s with DuckDB (1.79×; the reduction,
-texts included, 1.05 s against 4.2 s); loading the archive is one pass of about
+``analyse()`` 5.0 s with Polars reducing, 7.0 s with DuckDB (1.40×; the reduction,
+texts included, 1.2 s against 3.1 s); loading the archive is one pass of about
 2-3 s per million messages. From an export, DuckDB took 6.6 s at 0.54× the peak
 memory (``bench/parquet_report.py``).
 """
