@@ -131,6 +131,9 @@ def test_kill_9_a_worker_mid_load(pg: tuple[str, Store], tmp_path: Path) -> None
 
     asyncio.run(load())
     recover = wait_for(lambda: _drained(store), 30)
+    # the replacement takes its share (and has its signal handlers by then: a worker
+    # stopped while still importing would die of the SIGTERM instead of stopping)
+    wait_for(lambda: _held_by(store, "w3"), 60)
     for w in workers[1:]:
         assert w.stop() == 0
     calls = read_calls([str(w.calls) for w in workers])
