@@ -142,7 +142,7 @@ def _report(store: Any, engines: list[reductions.ReportEngine], runs: int) -> No
         whole[engine] = _time(lambda e=engine: analyse(store, engine=e), runs)
         part[engine] = _time(
             # every reduction, the ad flags included (on the engine for DuckDB and Spark)
-            lambda e=engine: reductions.reduce(frames, None, SETTINGS, engine=e),
+            lambda e=engine: reductions.reduce(frames, SETTINGS, engine=e),
             runs,
         )
     print(

@@ -111,7 +111,7 @@ def test_duckdb_and_spark_give_identical_count_rows(
 @pytest.mark.parametrize("engine", ["polars", "duckdb"])
 def test_the_report_is_assembled_without_message_sized_frames(frames: Frames, engine: Any) -> None:
     s = AnalyticsSettings()
-    reduced = reduce(frames, None, s, engine=engine)
+    reduced = reduce(frames, s, engine=engine)
     full = _assemble(frames, s, reduced, top=20, lang="en")
     bare = dataclasses.replace(
         frames,

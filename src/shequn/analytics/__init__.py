@@ -155,7 +155,7 @@ def analyse(
             raise ValueError("analyse() needs a store or an exported archive (parquet=)")
         # jieba is pure Python; Polars releases the GIL, so keywords overlap the rest.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            reduced = reduce(f, None, s, engine=engine, spark=spark, parquet=parquet)
+            reduced = reduce(f, s, engine=engine, spark=spark, parquet=parquet)
             kw_future = pool.submit(keywords.keywords, reduced.sample, s)
             report = _assemble(f, s, reduced, top=top, lang=lang)
             report["keywords"] = kw_future.result()

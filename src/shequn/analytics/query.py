@@ -96,12 +96,10 @@ def query_frames(
     return out
 
 
-def parquet_tables(
-    con: Any, folder: Path, *, now: float | None = None, texts: bool = True
-) -> dict[str, Any]:
-    """:func:`query_frames`' tables read straight from an exported archive (see
-    :mod:`shequn.analytics.parquet_archive`): the same columns, cut at ``now``; the
-    driver never holds the messages."""
+def parquet_tables(con: Any, folder: Path, *, now: float | None = None) -> dict[str, Any]:
+    """:func:`query_frames`' tables (texts included) read straight from an exported
+    archive (see :mod:`shequn.analytics.parquet_archive`): the same columns, cut at
+    ``now``; the driver never holds the messages."""
     from shequn.analytics.parquet_archive import table_paths
 
     paths = table_paths(folder)
@@ -112,8 +110,7 @@ def parquet_tables(
     m = t["messages"]
     t["messages"] = m.mutate(day=m.day.cast("string"))
     for name, columns in _SHAPES.items():
-        extra = ("text",) if name == "messages" and texts else ()
-        t[name] = t[name].select(*columns, *extra)
+        t[name] = t[name].select(*columns, *(("text",) if name == "messages" else ()))
     return t
 
 
@@ -130,11 +127,15 @@ _SHAPES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-def export_parquet(f: Frames, folder: Path, *, ad: pl.Series | None = None) -> dict[str, Path]:
-    """Write :func:`query_frames` as Parquet files (what a cluster reads)."""
+def export_parquet(
+    f: Frames, folder: Path, *, ad: pl.Series | None = None, texts: bool = False
+) -> dict[str, Path]:
+    """Write :func:`query_frames` of frames already loaded as Parquet files, one per
+    table (how a Spark session in this process gets them; an archive too large to
+    load is exported part by part instead, :mod:`shequn.analytics.parquet_archive`)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, frame in query_frames(f, ad=ad).items():
+    for name, frame in query_frames(f, ad=ad, texts=texts).items():
         paths[name] = folder / f"{name}.parquet"
         frame.write_parquet(paths[name])
     return paths

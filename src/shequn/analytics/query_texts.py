@@ -171,16 +171,10 @@ def keyword_sample(m: Any, con: Any, s: AnalyticsSettings) -> Any:
     arrow = _arrow_scan(m, "spark" if con.name == "pyspark" else "duckdb")
     kind = _is_in(m.kind, ["text", "link"], arrow)
     texts = m.filter(m.ugc & kind & (m.text.length() >= 2))
-    per_group: Any
-    if arrow:  # the number of groups in the same query: one pass over the texts less
-        n_groups = texts.group_id.nunique().nullif(0).as_scalar()  # 0: no rows to rank
-        share = ibis.greatest(100, s.keyword_sample_total // n_groups)
-        per_group = ibis.least(s.keyword_sample_per_group, share)
-    else:
-        n = int(con.to_pyarrow(texts.group_id.nunique()).as_py() or 0)
-        if n == 0:
-            return texts.select("group_id", "text").limit(0)
-        per_group = min(s.keyword_sample_per_group, max(100, s.keyword_sample_total // n))
+    # the number of groups in the same query (0: no rows to rank): one pass less
+    n_groups = texts.group_id.nunique().nullif(0).as_scalar()
+    share = ibis.greatest(100, s.keyword_sample_total // n_groups)
+    per_group = ibis.least(s.keyword_sample_per_group, share)
     rank = ibis.row_number().over(group_by="group_id", order_by=[ibis.desc("ts"), "seq"])
     # ranked without the texts (a window sorts what it carries), which join back after
     ranked = texts.select("group_id", "ts", "seq", _rank=rank)

@@ -29,6 +29,7 @@ functions of :mod:`.ads`, :mod:`.buyers` and :mod:`.keywords` on ``"polars"``.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,21 +64,18 @@ class Reduced:
     counts: qc.Counts  #: the heatmap's, daily, kind and UGC counts (:mod:`.query_counts`)
     intent: pl.DataFrame  #: :func:`.buyers.scored_messages` (the few messages with a signal)
     sample: pl.DataFrame  #: :func:`.keywords.keyword_sample`
-    ad: pl.Series | None = None  #: :func:`.ads.ad_flags` (Polars only: engines keep them)
 
 
 def reduce(
     f: Frames,
-    ad: pl.Series | None,
     s: AnalyticsSettings,
     *,
     engine: ReportEngine,
     spark: Any = None,
     parquet: Path | None = None,
 ) -> Reduced:
-    """The report's reductions of ``f`` on ``engine``; ``ad``: the messages' ad flags
-    when computed already, else :func:`.ads.ad_flags` or, on an engine,
-    :func:`.query_texts.ad_messages` there.
+    """The report's reductions of ``f`` on ``engine`` (the ad flags too: :func:`.ads.ad_flags`
+    on Polars, :func:`.query_texts.ad_messages` on an engine, where they stay).
 
     With ``parquet`` (an export, :mod:`.parquet_archive`; ``f`` its
     :func:`~.parquet_archive.frames`) the engine reads the messages from its files."""
@@ -87,15 +85,14 @@ def reduce(
         con = query.connect(engine, spark=spark)
         return _on(con, query.parquet_tables(con, parquet, now=f.now), f, s)
     if engine == "polars":
-        return _polars(f, ad, s)
+        return _polars(f, s)
     if engine in query.ENGINES:
-        return _engine(f, ad, s, engine, spark)
+        return _engine(f, s, engine, spark)
     raise ValueError(f"unknown engine {engine!r} (known: {', '.join(REPORT_ENGINES)})")
 
 
-def _polars(f: Frames, ad: pl.Series | None, s: AnalyticsSettings) -> Reduced:
-    sample = keywords.keyword_sample(f, s)
-    ad = ads.ad_flags(f, s) if ad is None else ad
+def _polars(f: Frames, s: AnalyticsSettings) -> Reduced:
+    ad = ads.ad_flags(f, s)
     known = stats.known_pairs(f)
     since = stats.active_day_window(f, s.layer_window_days)
     stay = s.invite_stay_days
@@ -110,23 +107,16 @@ def _polars(f: Frames, ad: pl.Series | None, s: AnalyticsSettings) -> Reduced:
         figures=health.group_figures(f, ad),
         counts=qc.polars_counts(f),
         intent=buyers.scored_messages(f, s),
-        sample=sample,
-        ad=ad,
+        sample=keywords.keyword_sample(f, s),
     )
 
 
-def _engine(
-    f: Frames, ad: pl.Series | None, s: AnalyticsSettings, engine: query.Engine, spark: Any
-) -> Reduced:
+def _engine(f: Frames, s: AnalyticsSettings, engine: query.Engine, spark: Any) -> Reduced:
     con = query.connect(engine, spark=spark)
-    frames = query.query_frames(f, ad=ad, texts=True)
     if engine == "duckdb":
-        return _on(con, query.in_memory_tables(frames), f, s)
+        return _on(con, query.in_memory_tables(query.query_frames(f, texts=True)), f, s)
     with tempfile.TemporaryDirectory(prefix="shequn-report-") as folder:
-        paths = {}
-        for name, frame in frames.items():
-            paths[name] = Path(folder) / f"{name}.parquet"
-            frame.write_parquet(paths[name])
+        paths = query.export_parquet(f, Path(folder), texts=True)
         return _on(con, query.tables(con, paths), f, s)
 
 
@@ -148,20 +138,11 @@ def _on(con: Any, t: dict[str, Any], f: Frames, s: AnalyticsSettings) -> Reduced
     regex: qt.RegexEngine = "spark" if con.name == "pyspark" else "duckdb"
     sample = rows(qt.keyword_sample(texts, con, s))
     intent = rows(qt.intent_rows(texts, s, buyers.since(f, s), regex))
-    if "ad" not in texts.columns:  # read by the weekly and the group figures
-        # computed once on DuckDB (temporary tables); Ibis' Spark backend has none
-        if regex == "duckdb":
-            names = iter(range(10))
-
-            def keep(expr: Any) -> Any:
-                return con.create_table(f"texts_{next(names)}", expr, temp=True)
-
-            flagged = qt.ad_messages(texts, s, regex, keep=keep)
-        else:
-            flagged = qt.ad_messages(texts, s, regex)
-        with_ad = {**t, "messages": flagged}
-    else:
-        with_ad = t
+    # the ad flags, read by the weekly series and the group figures: the flagged
+    # messages are kept once on DuckDB (a temporary table; Ibis' Spark backend has none)
+    duckdb = regex == "duckdb"
+    keep = functools.partial(con.create_table, "ad_hits", temp=True) if duckdb else None
+    with_ad = {**t, "messages": qt.ad_messages(texts, s, regex, keep=keep)}
     stay = s.invite_stay_days
     since = qm.active_day_window(t, s.layer_window_days)
     weeks = max(s.health_weeks, 8)

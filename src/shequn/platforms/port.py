@@ -24,7 +24,8 @@ that kind there, becomes a task for a person.
 a crash between the two leaves the row ``planned`` and the call is made again on
 restart. While the outbox makes a call, :data:`call_key` holds a key unique to that
 planned call and the same on every attempt; an adapter whose API takes an
-idempotency key (Matrix transaction ids) passes it, so the platform drops the repeat.
+idempotency key (Matrix transaction ids, Discord nonces) passes it, so the platform
+drops the repeat.
 Elsewhere a repeat is possible in that window (see ``docs/scale-out.md``).
 """
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from shequn.features.moderation.verdict import Reason
@@ -44,22 +45,9 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _LOGIT_CLIP = 10.0
 
 
-_FAMILY: dict[str, str | None] = {}
-
-
+@lru_cache(maxsize=1024)  # detector names are a small fixed set; asked per reason
 def family(detector: str) -> str | None:
     """The trained family a detector's reason belongs to, or None (direct evidence)."""
-    try:
-        return _FAMILY[detector]
-    except KeyError:
-        pass
-    found = _family(detector)
-    if len(_FAMILY) < 10_000:  # detector names are a small fixed set
-        _FAMILY[detector] = found
-    return found
-
-
-def _family(detector: str) -> str | None:
     if detector in RULE_FAMILIES:
         return detector
     if detector.startswith("contact."):
