@@ -58,6 +58,17 @@ def test_lexicon_ascii_words_need_word_boundaries() -> None:
     assert found == ["ab"]  # "q群" after a digit, "ab" in "xab"/"ab2", "加v" in "加vx"
 
 
+def test_lexicon_edge_marks_cannot_be_forged() -> None:
+    """The automaton marks Latin word edges with \\x01; one in the message is just a
+    character that is not a letter, as it was before the marks."""
+    lex = Lexicon.build({"ad": ["sb", "v信", "a b"]}, include_defaults=False)
+    found = lambda t: [r.detail for _, r in lex.match(t)]  # noqa: E731
+    assert found("x\x01sb\x01x") == ["sb"]
+    assert found("\x01sbc") == []
+    assert found("加v信") == ["v信"] and found("xv信") == []
+    assert found("a b") == ["a b"] and found("ca b") == [] and found("a bc") == []
+
+
 def test_lexicon_reports_words_in_text_order() -> None:
     lex = Lexicon.build({"ad": ["代充", "点券", "sb"]}, include_defaults=False)
     hits = lex.match(normalize("点券 sb 代充 点券").compact)
