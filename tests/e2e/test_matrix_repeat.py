@@ -20,6 +20,7 @@ from synapse_server import MatrixUser, Synapse
 
 from shequn.actions.moderation import carry_out, plan
 from shequn.platforms.matrix import MatrixAdapter
+from shequn.platforms.port import Capability
 from shequn.store import open_store, schema
 
 
@@ -104,3 +105,60 @@ async def test_a_call_repeated_after_a_crash_is_done_once(
         await asyncio.gather(dying.stop(), restarted.stop(), return_exceptions=True)
         await owner.close()
         await alice.close()
+
+
+class DiesAfterTheKick(MatrixAdapter):
+    async def kick(
+        self, group_id: str, member_id: str, *, ban: bool = False, reason: str = ""
+    ) -> None:
+        await super().kick(group_id, member_id, ban=ban, reason=reason)
+        raise Crash
+
+
+async def test_a_kick_repeated_after_a_crash_is_done_not_refused(
+    synapse: Synapse, matrix_user: Callable[..., MatrixUser], tmp_path: Path
+) -> None:
+    """Matrix has no transaction id for kicks: the repeat finds the member gone. That is
+    the kick done, not a refusal (which would drop the bot's kick right in the room)."""
+    owner_u, bot_u, bob_u = matrix_user("owner"), matrix_user("shequn"), matrix_user("bob")
+    owner = AsyncClient(synapse.url, owner_u.user_id, device_id=owner_u.device_id)
+    owner.access_token, owner.user_id = owner_u.access_token, owner_u.user_id
+    bob = AsyncClient(synapse.url, bob_u.user_id, device_id=bob_u.device_id)
+    bob.access_token, bob.user_id = bob_u.access_token, bob_u.user_id
+    store = open_store(f"sqlite:///{tmp_path / 'bot.db'}")
+    dying = DiesAfterTheKick(synapse.url, bot_u.user_id, access_token=bot_u.access_token)
+    restarted = MatrixAdapter(synapse.url, bot_u.user_id, access_token=bot_u.access_token)
+    try:
+        room = ok(
+            await owner.room_create(
+                visibility=RoomVisibility.public,
+                preset=RoomPreset.public_chat,
+                power_level_override={"users": {bot_u.user_id: 100}},
+            )
+        ).room_id
+        ok(await bob.join(room))
+        bot = AsyncClient(synapse.url, bot_u.user_id, device_id=bot_u.device_id)
+        bot.access_token, bot.user_id = bot_u.access_token, bot_u.user_id
+        ok(await bot.join(room))
+        await bot.close()
+        with store.engine.begin() as conn:
+            kick = plan(conn, dying, group_id=room, kind="kick", now=1.0,
+                        member_id=bob_u.user_id, reason="strike.ad")  # fmt: skip
+        with contextlib.suppress(Crash):
+            await carry_out(store, dying, now=2.0, ids=[kick])
+
+        done = await carry_out(store, restarted, now=3.0)
+        t = schema.bot_actions
+        with store.engine.connect() as conn:
+            row = conn.execute(t.select().where(t.c.id == kick)).one()
+        assert (done, row.status) == (1, "done"), row
+        assert Capability.KICK in restarted.capabilities_for(room)
+        # a member who is still there is kicked for real by the same adapter
+        ok(await bob.join(room))
+        await restarted.kick(room, bob_u.user_id)
+        state = await owner.room_get_state_event(room, "m.room.member", bob_u.user_id)
+        assert state.content["membership"] == "leave"
+    finally:
+        await asyncio.gather(dying.stop(), restarted.stop(), return_exceptions=True)
+        await owner.close()
+        await bob.close()

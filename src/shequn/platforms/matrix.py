@@ -603,10 +603,31 @@ class MatrixAdapter:
         self, group_id: str, member_id: str, *, ban: bool = False, reason: str = ""
     ) -> None:
         await self._ensure_login()
-        if ban:
-            await _call("ban", self._client.room_ban(group_id, member_id, reason or None))
-        else:
-            await _call("kick", self._client.room_kick(group_id, member_id, reason or None))
+        try:
+            if ban:
+                await _call("ban", self._client.room_ban(group_id, member_id, reason or None))
+            else:
+                await _call("kick", self._client.room_kick(group_id, member_id, reason or None))
+        except MatrixError as exc:
+            # Kicks carry no transaction id: one repeated after a crash finds the member
+            # gone, and Synapse refuses it (M_FORBIDDEN). The member being out is the
+            # kick done, not a missing right (which would drop KICK for the room).
+            if exc.errcode != "M_FORBIDDEN" or await self._membership(group_id, member_id) not in (
+                ("ban",) if ban else ("leave", "ban")
+            ):
+                raise
+
+    async def _membership(self, group_id: str, member_id: str) -> str | None:
+        """A member's current membership in a room (``join``, ``leave``, ``ban``…)."""
+        try:
+            resp = await _call(
+                "membership",
+                self._client.room_get_state_event(group_id, "m.room.member", member_id),
+            )
+        except MatrixError:
+            return None
+        membership = resp.content.get("membership") if isinstance(resp.content, dict) else None
+        return membership if isinstance(membership, str) else None
 
     async def unban(self, group_id: str, member_id: str) -> None:
         await self._ensure_login()
