@@ -4,6 +4,7 @@ on every storage backend; the default stays per group."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -197,3 +198,36 @@ async def test_a_lottery_counts_the_points_of_the_whole_set(store: Store) -> Non
     replies = [t for t in texts(chat) if "@" in t]
     assert replies[-2].startswith("🎟 @Alice 参与成功")  # g2's points count in g1
     assert replies[-1] == "@Bob 抱歉，本次抽奖需要 20 积分，你有 0。"
+
+
+async def test_two_check_ins_at_once_in_a_set_count_once(store: Store) -> None:
+    """Another worker's check-in in g1 is in flight (its transaction not committed) when
+    the member checks in in g2: the second waits for the first and sees it."""
+    import threading
+
+    from shequn.features.checkin.handler import local_day
+    from shequn.features.checkin.scope import lock_member
+
+    add_set(store, "华东", ["g1", "g2"])
+    chat = chat_with(store, scope="set")
+    ts = at(chat, 21, 9)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        with store.engine.begin() as conn:
+            lock_member(conn, "fake", ("g1", "g2"), ALICE.platform_id)
+            conn.execute(schema.checkins.insert().values(
+                platform="fake", group_id="g1", member_id=ALICE.platform_id, name="Alice",
+                day=local_day(ts, "Asia/Shanghai").isoformat(), makeup=False, ts=ts))  # fmt: skip
+            holding.set()
+            release.wait(10)
+            time.sleep(0.5)  # still uncommitted while the pipeline reaches its reads
+
+    worker = threading.Thread(target=other_worker)
+    worker.start()
+    assert holding.wait(10)
+    release.set()
+    await in_group(chat, "g2", ALICE, "签到")
+    worker.join(10)
+    assert texts(chat) == ["@Alice 今天已经签到过了：连续 1 天，累计 1 天，积分 0"]
+    assert [r.group_id for r in rows(store, schema.checkins, schema.checkins.c.id)] == ["g1"]

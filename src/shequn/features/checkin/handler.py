@@ -13,7 +13,7 @@ from shequn.features.checkin import rewards
 from shequn.features.checkin.awards import me_text
 from shequn.features.checkin.behaviours import thanked
 from shequn.features.checkin.points import award, points_balance, spend
-from shequn.features.checkin.scope import Scope, in_scope, scope_groups
+from shequn.features.checkin.scope import Scope, in_scope, lock_member, scope_groups
 from shequn.features.checkin.settings import CheckinSettings
 from shequn.store import schema
 
@@ -138,6 +138,7 @@ def _check_in(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
     conn, pf, g = ctx.conn, ctx.platform.name, ev.group_id
     mid, name = ev.sender.platform_id, ev.sender.name or ev.sender.platform_id
     sc = scope_groups(conn, pf, g, s)
+    lock_member(conn, pf, sc, mid)  # "checked in today?" then the check-in, not interleaved
     today = local_day(ev.ts, s.timezone)
     day = today.isoformat()
     if _checked_in(conn, pf, sc, mid, today):
@@ -210,6 +211,7 @@ def _make_up(ctx: Context, ev: MessagePosted, s: CheckinSettings) -> None:
     conn, pf, g = ctx.conn, ctx.platform.name, ev.group_id
     mid, name = ev.sender.platform_id, ev.sender.name or ev.sender.platform_id
     sc = scope_groups(conn, pf, g, s)
+    lock_member(conn, pf, sc, mid)
     today = local_day(ev.ts, s.timezone)
     yesterday = today - timedelta(days=1)
     # Only a gap of exactly yesterday, after a checked-in day before it, is filled:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, func, select
 
-from shequn.features.checkin.scope import Scope, in_scope
+from shequn.features.checkin.scope import Scope, in_scope, lock_member
 from shequn.store import schema
 
 __all__ = ["award", "points_balance", "spend"]
@@ -43,6 +43,7 @@ def award(
     groups of a set, see :mod:`.scope`; default: ``group`` alone). Returns the points
     actually credited (0 once the cap is reached: nothing is written).
     """
+    lock_member(conn, platform, scope or group, member)  # the cap read, then the credit
     p = schema.points_ledger
     earned = conn.execute(
         select(func.coalesce(func.sum(p.c.delta), 0)).where(
@@ -75,6 +76,7 @@ def spend(
 ) -> bool:
     """Debit ``points`` if the balance (in ``scope``, default ``group``) covers them;
     ``False`` (nothing written) if not."""
+    lock_member(conn, platform, scope or group, member)  # the balance read, then the debit
     if points_balance(conn, platform, scope or group, member) < points:
         return False
     _entry(conn, platform, group, member, -points, reason, day, ts, ref)

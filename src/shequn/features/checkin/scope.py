@@ -22,8 +22,9 @@ from sqlalchemy import Connection, select
 
 from shequn.features.checkin.settings import CheckinSettings
 from shequn.store import schema
+from shequn.store.locks import MEMBER, lock
 
-__all__ = ["Scope", "in_scope", "scope_groups"]
+__all__ = ["Scope", "in_scope", "lock_member", "scope_groups"]
 
 #: One group id, or the group ids of a set (sorted).
 Scope = str | Sequence[str]
@@ -59,3 +60,11 @@ def scope_groups(
         )
     ).scalars()
     return tuple(sorted({*groups, group}))
+
+
+def lock_member(conn: Connection, platform: str, group: Scope, member: str) -> None:
+    """Hold the member's check-in and points lock for the scope until the transaction
+    ends: reads of "checked in today?", the day's cap or the balance and the write that
+    follows them are not interleaved with another transaction's (:mod:`shequn.store.locks`)."""
+    groups = (group,) if isinstance(group, str) else tuple(sorted(group))
+    lock(conn, MEMBER, "checkin", platform, member, *groups)
