@@ -71,6 +71,21 @@ _TABLE: dict[int, str | None] = {c: None for c in _INVISIBLE}
 _TABLE.update(_DIGITS)
 _TABLE.update(_PUNCT_MAP)
 
+
+def _char_class(codes: list[int]) -> str:
+    """A regex character class of ``codes`` written as ranges (sre scans a list of
+    thousands of single characters one by one, but a range in one step)."""
+    parts: list[tuple[int, int]] = []
+    for c in sorted(set(codes)):
+        if parts and parts[-1][1] == c - 1:
+            parts[-1] = (parts[-1][0], c)
+        else:
+            parts.append((c, c))
+    return "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in parts) + "]"
+
+
+_TABLE_CHARS = re.compile(_char_class(list(_TABLE)))
+
 # Cyrillic / Greek letters that look like Latin ones (lower case; casefold runs first).
 _HOMOGLYPHS = str.maketrans(
     {
@@ -94,12 +109,41 @@ _HAS_CN_NUM = re.compile(r"[零〇○一二三四五六七八九幺两壹贰叁�
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SEP = r"[\s\W_]+"
-_CJK_GAP = re.compile(rf"(?<=[{_CJK}]){_SEP}(?=[{_CJK}a-z0-9])|(?<=[a-z0-9]){_SEP}(?=[{_CJK}])")
+# _CJK_GAP and _WORD_PUNCT match exactly what
+#   (?<=[CJK])[\s\W_]+(?=[CJK a-z0-9]) | (?<=[a-z0-9])[\s\W_]+(?=[CJK])   and
+#   (?<=[a-z0-9])[^\w\s]+(?=[a-z0-9])
+# match (a maximal separator run between the right neighbours), but are written to start
+# with a character class, so that sre skips ahead with its fast prefix scan instead of
+# trying a lookbehind at every position; the lookbehind then looks at the character
+# before the first separator. tests/moderation/test_normalize_fast_paths.py compares them
+# with the plain forms on random text.
+_CJK_GAP = re.compile(
+    rf"[\s\W_](?:(?<=[{_CJK}].)[\s\W_]*(?=[{_CJK}a-z0-9])|(?<=[a-z0-9].)[\s\W_]*(?=[{_CJK}]))",
+    re.DOTALL,
+)
 _DIGIT_GAP = re.compile(r"(?<=[0-9])[\s\-_.·/()]+(?=[0-9])")
-_WORD_PUNCT = re.compile(r"(?<=[a-z0-9])[^\w\s]+(?=[a-z0-9])")
+_WORD_PUNCT = re.compile(r"[^\w\s](?<=[a-z0-9][^\w\s])[^\w\s]*(?=[a-z0-9])")
 _SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z0-9][\s\W_]+){2,}[a-z0-9](?![a-z0-9])")
 _SPACES = re.compile(r"\s+")
 _RLO = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069\n]*)")
+_NON_WORD = re.compile(r"[\W_]")
+
+
+def _signature(member: str, other: str, classes: dict[str, str]) -> bytes:
+    """A bytes.translate table: ASCII characters matching a class's regex → its byte."""
+    table = bytearray(other.encode() * 256)
+    for c in range(128):
+        for sig, rx in classes.items():
+            if re.fullmatch(rx, chr(c)):
+                table[c] = ord(sig)
+                break
+    table[ord("?")] = ord(member)  # also every non-ASCII character (encode "replace")
+    return bytes(table)
+
+
+_SIG_SPACED = _signature(" ", " ", {"a": r"[a-z0-9]"})
+_SIG_DIGIT = _signature(" ", "x", {"0": r"[0-9]", " ": r"[\s\-_.·/()]"})
+_SIG_PUNCT = _signature(".", "x", {"a": r"[a-z0-9]", ".": r"[^\w\s]"})
 
 
 class Normalized(msgspec.Struct, frozen=True):
@@ -150,22 +194,51 @@ def _light(text: str) -> str:
     if "\u202e" in text:  # right-to-left override: the stored order is the reverse of what shows
         text = _RLO.sub(_unreverse, text)
     if text.isascii():  # NFKC, the tables and OpenCC leave ASCII unchanged
-        return _SPACES.sub(" ", text.lower()).strip()
-    text = unicodedata.normalize("NFKC", text).translate(_TABLE)
+        # str.split() splits on exactly the characters \s matches (str.isspace), so this
+        # is _SPACES.sub(" ", text).strip() without the regex (tests check it on all of Unicode)
+        return " ".join(text.lower().split())
+    text = unicodedata.normalize("NFKC", text)
+    if _TABLE_CHARS.search(text):  # translate with a dict is slow: only when it changes something
+        text = text.translate(_TABLE)
     text = to_simplified(text).casefold()
     if not text.isascii():
-        if _LOOKALIKE_SCRIPT.search(text):
+        # _fix_mixed changes only a word with a Latin letter: none in the text (an all-Russian
+        # message), nothing to change, and no Python call per word
+        if _LOOKALIKE_SCRIPT.search(text) and _LATIN.search(text):
             text = _MIXED_WORD.sub(_fix_mixed, text)
         if _HAS_CN_NUM.search(text):
             text = _CN_NUM_RUN.sub(_cn_digits, text)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())
+
+
+def _squeeze(m: re.Match[str]) -> str:
+    return _SPACES.sub("", _NON_WORD.sub("", m.group(0)))
 
 
 def compact(light: str) -> str:
     """The compact form of an already light-normalised text."""
-    text = _SPACED_LETTERS.sub(lambda m: _SPACES.sub("", re.sub(r"[\W_]", "", m.group(0))), light)
-    text = _DIGIT_GAP.sub("", text)
-    text = _WORD_PUNCT.sub("", text)
+    if light.isalnum():  # every pattern below removes a separator, and \W, \s, _ are not alnum
+        return light
+    # Gates: a byte signature of the text (one class per character; any non-ASCII character
+    # becomes "?" and counts as a possible separator but never as [a-z0-9], which is ASCII)
+    # holds a two- or three-character sequence that every match of each pattern implies.
+    # The gates look at the light text, not at the output of the subs before them: those
+    # only delete whole separator runs between two letters or digits, which creates no
+    # new match of a later pattern.
+    ascii_text = light.encode("ascii", "replace")
+    text = light
+    # _SPACED_LETTERS: three or more lone [a-z0-9] with only separators between them
+    sig = ascii_text.translate(_SIG_SPACED)
+    if b" a " in sig and b" a a a " in b" " + b" ".join(sig.split()) + b" ":
+        text = _SPACED_LETTERS.sub(_squeeze, text)
+    # _DIGIT_GAP: a digit, a run of its separators, a digit
+    sig = ascii_text.translate(_SIG_DIGIT)
+    if b"0 " in sig and b"0 0" in b" ".join(sig.split()):
+        text = _DIGIT_GAP.sub("", text)
+    # _WORD_PUNCT: [a-z0-9] then punctuation, and (the run's end) punctuation then [a-z0-9]
+    sig = ascii_text.translate(_SIG_PUNCT)
+    if b"a." in sig and b".a" in sig:
+        text = _WORD_PUNCT.sub("", text)
     if not text.isascii():
         text = _CJK_GAP.sub("", text)
     return text
@@ -182,7 +255,7 @@ def strip_invisible(text: str) -> str:
 def normalize(text: str) -> Normalized:
     """Both matching forms of ``text``; linear time, safe on hostile input."""
     light = _light(text)
-    return Normalized(light=light, compact=compact(light))
+    return Normalized(light, compact(light))
 
 
 @cache

@@ -77,6 +77,12 @@ _HOST = re.compile(
 _SPACED_HOST = re.compile(
     r"(?<![a-z0-9.])([a-z0-9][a-z0-9-]{2,}) ?\. ?(top|xyz|vip|icu|cc|ltd|club|site|cn)(?![a-z0-9])"
 )
+# What every match of _HOST (its last label, dot and TLD) or of _SPACED_HOST implies,
+# starting with the dot so that sre jumps from dot to dot.
+_HOST_GATE = re.compile(
+    rf"\.(?:(?<=[a-z0-9-]\.)(?:{_TLDS})(?![a-z0-9-])"
+    r"|(?:(?<=[a-z0-9-]\.)|(?<=[a-z0-9-] \.)) ?(?:top|xyz|vip|icu|cc|ltd|club|site|cn)(?![a-z0-9]))"
+)
 _IP_URL = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?/")
 
 _WECHAT = re.compile(
@@ -102,7 +108,29 @@ _TAOBAO_CODE = re.compile(r"[^\w\s]{1,2}[a-z0-9]{11}[^\w\s]{1,2}/")
 _PRICE = re.compile(
     r"(?<![\d.])\d+(?:\.\d+)?(?:r|元|块|rmb|亓|💰|刀|rub|руб|usd|\$|/月|/年)(?![a-z])|[¥$€£]\d"
 )
-_ANY_DIGIT = re.compile(r"\d")  # the same digits as _PRICE's \d
+_ANY_DIGIT = re.compile(r"\d")  # the same digits as _PRICE's \d (test_moderation_fast_paths)
+# what _PRICE's two branches imply: a digit right before the first character of a unit
+# (r, 元, 块, rmb, 亓, 💰, 刀, rub, руб, usd, $, /月, /年), or a currency sign and a digit
+_DIGIT_UNIT = re.compile("\\d[r元块亓💰刀\u0440u$/]")
+_CURRENCY_DIGIT = re.compile(r"[¥$€£]\d")
+
+
+def _signature(classes: dict[str, str], other: str = " ") -> bytes:
+    """A bytes.translate table for an ASCII text's ``encode()``: each character → the byte
+    of the first class whose pattern matches it (as a one-character ``str``), else ``other``."""
+    table = bytearray(other.encode() * 256)
+    for c in range(128):
+        for sig, rx in classes.items():
+            if re.fullmatch(rx, chr(c)):
+                table[c] = ord(sig)
+                break
+    return bytes(table)
+
+
+# an ASCII text's price needs a digit then a unit ("r", "rmb", "rub", "usd", "$", "/月")
+# or "$" then a digit
+_SIG_PRICE = _signature({"0": "[0-9]", "u": "[ru$/]"})
+_SIG_DIGITS = _signature({"0": r"\d"})  # \d is [0-9] in ASCII
 _SELL_LEAD = re.compile(r"^(?:出|收|卖|售|低价|代|招|求购|接)")
 
 KIND_WEIGHTS = {
@@ -147,10 +175,11 @@ def links(norm: Normalized, allow: Allowlist | None = None) -> list[Hit]:
             rest = url.split("://", 1)[-1]
             host = rest.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0]
             hosts.setdefault(host, rest)
-    for m in _HOST.finditer(text):
-        hosts.setdefault(m.group(1), m.group(0))
-    for m in _SPACED_HOST.finditer(text):
-        hosts.setdefault(f"{m.group(1)}.{m.group(2)}", m.group(0))
+    if _HOST_GATE.search(text):
+        for m in _HOST.finditer(text):
+            hosts.setdefault(m.group(1), m.group(0))
+        for m in _SPACED_HOST.finditer(text):
+            hosts.setdefault(f"{m.group(1)}.{m.group(2)}", m.group(0))
     out: list[Hit] = []
     for host, full in hosts.items():
         host = host.removeprefix("www.")
@@ -188,14 +217,42 @@ def contacts(norm: Normalized, allow: Allowlist | None = None) -> list[Hit]:
         seen.add(handle)
         out.append(("ad", Reason(detector, handle, weight)))
 
-    if "v" in text or "w" in text or "信" in text:  # in every keyword of _WECHAT
+    if (  # every keyword of _WECHAT is one of these or holds one (添加v holds 加v)
+        (
+            "信" in text
+            and (
+                "微信" in text
+                or "薇信" in text
+                or "威信" in text
+                or "徽信" in text
+                or "v信" in text
+            )
+        )
+        or ("x" in text and ("vx" in text or "wx" in text or "weixin" in text))
+        or "wechat" in text
+        or ("v" in text and ("加v" in text or "+v" in text or "系v" in text or "私v" in text))
+    ):
         for m in _WECHAT.finditer(text):
             add("contact.wechat", m.group(1), 0.8)
-    if _FIVE_DIGITS.search(text):  # every number pattern below needs five digits in a row
-        for m in _QQ.finditer(text):
-            add("contact.qq", m.group(1), 0.8)
-        for m in _CONTACT_NUMBER.finditer(text):
-            add("contact.number", m.group(1), 0.75)
+    if (  # every number pattern below needs five digits in a row
+        b"00000" in text.encode().translate(_SIG_DIGITS)
+        if text.isascii()
+        else _FIVE_DIGITS.search(text)
+    ):
+        if "q" in text or "群" in text or "扣扣" in text or "企鹅" in text:  # _QQ's keywords
+            for m in _QQ.finditer(text):
+                add("contact.qq", m.group(1), 0.8)
+        if (  # _CONTACT_NUMBER's keywords: 联系 加我 找我 私聊 私我 咨询 滴滴 进群 加群
+            "联系" in text
+            or "加我" in text
+            or "找我" in text
+            or "私" in text
+            or "咨询" in text
+            or "滴滴" in text
+            or "群" in text
+        ):
+            for m in _CONTACT_NUMBER.finditer(text):
+                add("contact.number", m.group(1), 0.75)
         for m in _PHONE.finditer(text):
             add("contact.phone", m.group(1), 0.7)
         if not out:  # a bare long number is weak evidence, and counts once
@@ -219,7 +276,12 @@ def commerce(norm: Normalized) -> list[Hit]:
     if "/" in norm.light and _TAOBAO_CODE.search(norm.light):
         out.append(("ad", Reason("commerce.taobao", "淘口令", 0.85)))
     head = norm.compact[:5000]
-    prices = _PRICE.findall(head) if _ANY_DIGIT.search(head) else []  # a price has a digit
+    if head.isascii():  # a digit next to a unit or a "$" (no ¥ € £ in ASCII)
+        sig = head.encode().translate(_SIG_PRICE)
+        maybe = b"0u" in sig or b"u0" in sig
+    else:
+        maybe = _DIGIT_UNIT.search(head) is not None or _CURRENCY_DIGIT.search(head) is not None
+    prices = _PRICE.findall(head) if maybe else []
     if prices:
         sale = _SELL_LEAD.match(norm.compact) is not None
         weight = 0.6 if sale else (0.35 if len(prices) >= 2 else 0.2)
