@@ -94,14 +94,16 @@ def main() -> None:
     stage("NFKC (width, circled digits)", lambda: [unicodedata.normalize("NFKC", m) for m in msgs])
     stage(
         "translate: invisibles, dingbat digits, punct",
-        lambda: [t.translate(_nm._TABLE) for t in nfkc],
+        lambda: [t.translate(_nm._TABLE) if _nm._TABLE_CHARS.search(t) else t for t in nfkc],
     )
     stage("OpenCC t2s", lambda: [_nm.to_simplified(t) for t in tabled])
     stage("casefold", lambda: [t.casefold() for t in simp])
     stage(
         "homoglyphs (lookalike test + words)",
         lambda: [
-            _nm._MIXED_WORD.sub(_nm._fix_mixed, t) if _nm._LOOKALIKE_SCRIPT.search(t) else t
+            _nm._MIXED_WORD.sub(_nm._fix_mixed, t)
+            if _nm._LOOKALIKE_SCRIPT.search(t) and _nm._LATIN.search(t)
+            else t
             for t in folded
         ],
     )
@@ -112,7 +114,7 @@ def main() -> None:
             for t in folded
         ],
     )
-    stage("spacing collapse", lambda: [_nm._SPACES.sub(" ", t).strip() for t in folded])
+    stage("spacing collapse", lambda: [" ".join(t.split()) for t in folded])
     stage("compact form (compact)", lambda: [_nm.compact(t) for t in lights])
     print("== detectors")
     lex = rules.lexicon
@@ -130,11 +132,17 @@ def main() -> None:
     print("== decision")
     stage(
         "rules only: _decide",
-        lambda: [rules._decide(m, c, h) for m, c, h in zip(msgs, compacts, hits, strict=True)],
+        lambda: [
+            rules._decide(m, c, h, rules._logit(c))
+            for m, c, h in zip(msgs, compacts, hits, strict=True)
+        ],
         0,
     )
     stage("classifier_input", lambda: [classifier_input(c) for c in compacts], 0)
     stage("classifier logit", lambda: [clf.logit(x) for x in inputs if len(x) >= 6], 0)
+    stage(
+        "classifier logits (one batch)", lambda: clf.logits([x for x in inputs if len(x) >= 6]), 0
+    )
     stage(
         "fusion feature_vector + probability",
         lambda: [
@@ -145,17 +153,20 @@ def main() -> None:
     )
     stage(
         "with classifier: _decide",
-        lambda: [full._decide(m, c, h) for m, c, h in zip(msgs, compacts, hits, strict=True)],
+        lambda: [
+            full._decide(m, c, h, full._logit(c))
+            for m, c, h in zip(msgs, compacts, hits, strict=True)
+        ],
         0,
     )
     print("== whole check (no verdict cache)")
-    stage("rules only", lambda: [rules._check(m, "text", 0, None) for m in msgs], 0)
-    stage("with classifier", lambda: [full._check(m, "text", 0, None) for m in msgs], 0)
+    stage("rules only", lambda: [rules._fresh(m, "text", 0, None, ()) for m in msgs], 0)
+    stage("with classifier", lambda: [full._fresh(m, "text", 0, None, ()) for m in msgs], 0)
     if args.cprofile:
         for label, mod in (("rules only", rules), ("with classifier", full)):
             print(f"== cProfile, {label} (sorted by own time)")
             prof = cProfile.Profile()
-            prof.runcall(lambda m=mod: [m._check(t, "text", 0, None) for t in msgs])
+            prof.runcall(lambda m=mod: [m._fresh(t, "text", 0, None, ()) for t in msgs])
             pstats.Stats(prof).sort_stats("tottime").print_stats(15)
 
 

@@ -100,3 +100,41 @@ def test_image_option_reads_qr_codes(tmp_path: Path) -> None:
     assert r.returncode == 0 and "qr.invite" in r.stdout
     r = shequn("moderate", "--image", str(tmp_path / "missing.png"))
     assert r.returncode == 2 and "missing.png" in r.stderr
+
+
+def test_line_batches_split_whole_lines_only() -> None:
+    from shequn.commands.moderate import line_batches
+
+    r, w = os.pipe()
+    big = "长" * 1_500_000  # 4.5 MB of UTF-8: several reads and more than one batch limit
+    os.write(w, b"a\r\nb")
+    pid = os.fork()
+    if pid == 0:  # the writer: the rest arrives in pieces, split inside a character
+        os.close(r)
+        data = b"c\n\n" + big.encode() + b"\nbad \xff\xfe end\nlast"
+        for i in range(0, len(data), 70_001):
+            os.write(w, data[i : i + 70_001])
+        os._exit(0)
+    os.close(w)
+    try:
+        lines = [line for batch in line_batches(r) for line in batch]
+    finally:
+        os.close(r)
+        os.waitpid(pid, 0)
+    assert lines == ["a", "bc", "", big, "bad \ufffd\ufffd end", "last"]
+
+
+def test_jsonl_invalid_utf8_still_gets_its_line() -> None:
+    env = {**os.environ, "SHEQUN_LANG": "en"}
+    r = subprocess.run(
+        [sys.executable, "-m", "shequn.cli", "moderate", "--jsonl"],
+        input=b"ok \xff\n\xe5\x8a\xa0\xe5\xbe\xae\xe4\xbf\xa1 abc12345\n",
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in r.stdout.decode("utf-8").splitlines()]
+    assert [row["text"] for row in rows] == ["ok \ufffd", "加微信 abc12345"]
+    assert rows[1]["verdict"] == "ad"

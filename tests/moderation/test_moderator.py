@@ -61,7 +61,32 @@ def test_repeated_text_gives_the_same_verdict(moderator: Moderator) -> None:
     assert moderator.check("加我薇信 abc12345，日结兼职") is first  # cached, immutable
     assert moderator.check("加我薇信 abc12345，日结兼职", kind="card") != first
     long = "加我微信 abc12345 " + "好" * 5000
-    assert moderator.check(long) == moderator.check(long)
+    assert moderator.check(long) is moderator.check(long)  # a long pasted ad is cached too
+
+
+def test_verdict_cache_is_bounded_by_count_and_characters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shequn.features.moderation import engine
+
+    monkeypatch.setattr(engine, "_CACHE_SIZE", 4)
+    mod = Moderator(ModerationSettings(use_classifier=False))
+    texts = [f"消息 {i}" for i in range(6)]
+    first = [mod.check(t) for t in texts]
+    assert [k[0] for k in mod._cache] == texts[2:]  # the oldest went first
+    assert mod.check(texts[5]) is first[5] and mod.check(texts[0]) is not first[0]
+    assert mod.check_many(texts) == [mod.check(t) for t in texts]
+
+    monkeypatch.setattr(engine, "_CACHE_SIZE", 100)
+    monkeypatch.setattr(engine, "_CACHE_CHARS", 2400)
+    mod = Moderator(ModerationSettings(use_classifier=False))
+    long = [chr(0x4E00 + i) * 300 for i in range(10)]
+    for t in long:
+        mod.check(t)
+    assert [k[0] for k in mod._cache] == long[2:]  # 8 x 300 characters: the budget
+    assert mod._cached_chars == 2400
+    mod.check("巨" * 301)  # over an eighth of the budget: checked, not kept
+    assert [k[0] for k in mod._cache] == long[2:]
 
 
 def test_obfuscated_real_ad_is_still_caught(moderator: Moderator, data_dir: Path) -> None:

@@ -2,7 +2,10 @@
 
 ``shequn moderate TEXT`` prints the verdict with its reasons (Rich table, zh/en).
 ``shequn moderate --jsonl`` reads stdin and writes exactly one JSON object per input
-line, flushed per line so it works inside a pipe; an empty line still gets its line::
+line; an empty line still gets its line. Lines are checked in batches of what is
+already waiting on stdin (``Moderator.check_many``: the classifier scores a batch in
+one call), and the answers are flushed before the command waits for more input, so it
+works inside an interactive pipe too. Bytes that are not UTF-8 become U+FFFD::
 
     {"text": "...", "verdict": "ok|ad|spam|abuse|sensitive", "score": 0.93,
      "uncertain": false, "reasons": ["lexicon.ad:加微信", "contact.wechat:abc123"]}
@@ -13,7 +16,10 @@ Reasons are strings ``"<detector>:<detail>"``; details quote the normalised text
 from __future__ import annotations
 
 import json
+import os
+import select
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +29,7 @@ from rich.table import Table
 
 from shequn.i18n import t
 
-__all__ = ["register", "verdict_json"]
+__all__ = ["line_batches", "register", "verdict_json"]
 
 
 def verdict_json(verdict: object) -> str:
@@ -41,6 +47,50 @@ def verdict_json(verdict: object) -> str:
         },
         ensure_ascii=False,
     )
+
+
+#: Bytes read at once, and the most taken into one batch before its verdicts are written.
+_CHUNK = 1 << 16
+_BATCH = 1 << 20
+
+
+def _waiting(fd: int) -> bool:
+    """True when reading ``fd`` would not block."""
+    try:
+        return bool(select.select([fd], [], [], 0)[0])
+    except (OSError, ValueError):  # not selectable (e.g. a Windows pipe): one line at a time
+        return False
+
+
+def line_batches(fd: int) -> Iterator[list[str]]:
+    """The lines of ``fd`` (without ``\\r``/``\\n``), in batches of what is already there.
+
+    Blocks only when every line read so far has been handed out, so a caller that
+    answers each batch before asking for the next never keeps a line waiting. A line
+    with no newline at the end of the input is a line too.
+    """
+    buf = bytearray()
+    eof = False
+    while not eof:
+        complete = 0  # length of the prefix of buf made of whole lines
+        while True:
+            chunk = os.read(fd, _CHUNK)
+            if not chunk:
+                eof = True
+                break
+            end = chunk.rfind(b"\n")
+            if end >= 0:
+                complete = len(buf) + end + 1
+            buf += chunk
+            if complete and (len(buf) >= _BATCH or not _waiting(fd)):
+                break
+        if eof and len(buf) > complete:
+            buf += b"\n"
+            complete = len(buf)
+        if complete:
+            lines = bytes(buf[: complete - 1]).split(b"\n")
+            del buf[:complete]
+            yield [line.rstrip(b"\r").decode("utf-8", "replace") for line in lines]
 
 
 def register(app: typer.Typer) -> None:
@@ -75,10 +125,9 @@ def register(app: typer.Typer) -> None:
             text, kind = "", "image"
         if jsonl:
             out = sys.stdout
-            for line in iter(sys.stdin.readline, ""):
-                message = line.rstrip("\r\n")
-                verdict = moderator.check(message, kind=kind, mentions=mentions)
-                out.write(verdict_json(verdict) + "\n")
+            for lines in line_batches(sys.stdin.fileno()):
+                verdicts = moderator.check_many(lines, kind=kind, mentions=mentions)
+                out.write("".join(verdict_json(v) + "\n" for v in verdicts))
                 out.flush()
             return
         if text is None:
