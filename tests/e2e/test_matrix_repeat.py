@@ -43,6 +43,29 @@ def ok(resp: Any) -> Any:
     return resp
 
 
+def client(synapse: Synapse, user: MatrixUser) -> AsyncClient:
+    c = AsyncClient(synapse.url, user.user_id, device_id=user.device_id)
+    c.access_token, c.user_id = user.access_token, user.user_id
+    return c
+
+
+async def room_with(synapse: Synapse, owner: AsyncClient, bot_u: MatrixUser,
+                    member: AsyncClient) -> str:  # fmt: skip
+    """A public room the owner made, the member and the bot (power 100) in it."""
+    room = ok(
+        await owner.room_create(
+            visibility=RoomVisibility.public,
+            preset=RoomPreset.public_chat,
+            power_level_override={"users": {bot_u.user_id: 100}},
+        )
+    ).room_id
+    ok(await member.join(room))
+    bot = client(synapse, bot_u)
+    ok(await bot.join(room))
+    await bot.close()
+    return str(room)
+
+
 async def _timeline(client: AsyncClient, room: str) -> list[dict[str, Any]]:
     resp = ok(await client.room_messages(room, start="", direction=MessageDirection.back, limit=50))
     return [e.source for e in resp.chunk]
@@ -52,26 +75,12 @@ async def test_a_call_repeated_after_a_crash_is_done_once(
     synapse: Synapse, matrix_user: Callable[..., MatrixUser], tmp_path: Path
 ) -> None:
     owner_u, bot_u, alice_u = matrix_user("owner"), matrix_user("shequn"), matrix_user("alice")
-    owner = AsyncClient(synapse.url, owner_u.user_id, device_id=owner_u.device_id)
-    owner.access_token, owner.user_id = owner_u.access_token, owner_u.user_id
-    alice = AsyncClient(synapse.url, alice_u.user_id, device_id=alice_u.device_id)
-    alice.access_token, alice.user_id = alice_u.access_token, alice_u.user_id
+    owner, alice = client(synapse, owner_u), client(synapse, alice_u)
     store = open_store(f"sqlite:///{tmp_path / 'bot.db'}")
     dying = DiesAfterTheCall(synapse.url, bot_u.user_id, access_token=bot_u.access_token)
     restarted = MatrixAdapter(synapse.url, bot_u.user_id, access_token=bot_u.access_token)
     try:
-        room = ok(
-            await owner.room_create(
-                visibility=RoomVisibility.public,
-                preset=RoomPreset.public_chat,
-                power_level_override={"users": {bot_u.user_id: 100}},
-            )
-        ).room_id
-        ok(await alice.join(room))
-        bot = AsyncClient(synapse.url, bot_u.user_id, device_id=bot_u.device_id)
-        bot.access_token, bot.user_id = bot_u.access_token, bot_u.user_id
-        ok(await bot.join(room))
-        await bot.close()
+        room = await room_with(synapse, owner, bot_u, alice)
         spam = ok(
             await alice.room_send(
                 room, "m.room.message", {"msgtype": "m.text", "body": "加V领红包"}
@@ -121,26 +130,12 @@ async def test_a_kick_repeated_after_a_crash_is_done_not_refused(
     """Matrix has no transaction id for kicks: the repeat finds the member gone. That is
     the kick done, not a refusal (which would drop the bot's kick right in the room)."""
     owner_u, bot_u, bob_u = matrix_user("owner"), matrix_user("shequn"), matrix_user("bob")
-    owner = AsyncClient(synapse.url, owner_u.user_id, device_id=owner_u.device_id)
-    owner.access_token, owner.user_id = owner_u.access_token, owner_u.user_id
-    bob = AsyncClient(synapse.url, bob_u.user_id, device_id=bob_u.device_id)
-    bob.access_token, bob.user_id = bob_u.access_token, bob_u.user_id
+    owner, bob = client(synapse, owner_u), client(synapse, bob_u)
     store = open_store(f"sqlite:///{tmp_path / 'bot.db'}")
     dying = DiesAfterTheKick(synapse.url, bot_u.user_id, access_token=bot_u.access_token)
     restarted = MatrixAdapter(synapse.url, bot_u.user_id, access_token=bot_u.access_token)
     try:
-        room = ok(
-            await owner.room_create(
-                visibility=RoomVisibility.public,
-                preset=RoomPreset.public_chat,
-                power_level_override={"users": {bot_u.user_id: 100}},
-            )
-        ).room_id
-        ok(await bob.join(room))
-        bot = AsyncClient(synapse.url, bot_u.user_id, device_id=bot_u.device_id)
-        bot.access_token, bot.user_id = bot_u.access_token, bot_u.user_id
-        ok(await bot.join(room))
-        await bot.close()
+        room = await room_with(synapse, owner, bot_u, bob)
         with store.engine.begin() as conn:
             kick = plan(conn, dying, group_id=room, kind="kick", now=1.0,
                         member_id=bob_u.user_id, reason="strike.ad")  # fmt: skip

@@ -8,8 +8,17 @@ from shequn.text.normalize import (
     compact,
     normalize,
     pinyin_form,
+    signature_table,
     strip_invisible,
     to_simplified,
 )
 
-__all__ = ["Normalized", "compact", "normalize", "pinyin_form", "strip_invisible", "to_simplified"]
+__all__ = [
+    "Normalized",
+    "compact",
+    "normalize",
+    "pinyin_form",
+    "signature_table",
+    "strip_invisible",
+    "to_simplified",
+]

@@ -39,7 +39,15 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["Normalized", "compact", "normalize", "pinyin_form", "strip_invisible", "to_simplified"]
+__all__ = [
+    "Normalized",
+    "compact",
+    "normalize",
+    "pinyin_form",
+    "signature_table",
+    "strip_invisible",
+    "to_simplified",
+]
 
 # Invisible characters: zero-width, bidi controls and isolates, BOM, soft hyphen, word
 # joiner, variation selectors, Hangul fillers, tag characters, combining keycap.
@@ -129,21 +137,28 @@ _RLO = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069\n]*)")
 _NON_WORD = re.compile(r"[\W_]")
 
 
-def _signature(member: str, other: str, classes: dict[str, str]) -> bytes:
-    """A bytes.translate table: ASCII characters matching a class's regex → its byte."""
+def signature_table(classes: dict[str, str], other: str = " ", unknown: str | None = None) -> bytes:
+    """A ``bytes.translate`` table giving an ASCII text's *signature*: each character →
+    the byte of the first class whose regex matches it, else ``other``.
+
+    A cheap gate before a regular expression: a sequence every match implies is looked
+    for in the signature first. ``unknown`` is the class of ``?``, which is what
+    ``encode("ascii", "replace")`` makes of every non-ASCII character.
+    """
     table = bytearray(other.encode() * 256)
     for c in range(128):
         for sig, rx in classes.items():
             if re.fullmatch(rx, chr(c)):
                 table[c] = ord(sig)
                 break
-    table[ord("?")] = ord(member)  # also every non-ASCII character (encode "replace")
+    if unknown is not None:
+        table[ord("?")] = ord(unknown)
     return bytes(table)
 
 
-_SIG_SPACED = _signature(" ", " ", {"a": r"[a-z0-9]"})
-_SIG_DIGIT = _signature(" ", "x", {"0": r"[0-9]", " ": r"[\s\-_.·/()]"})
-_SIG_PUNCT = _signature(".", "x", {"a": r"[a-z0-9]", ".": r"[^\w\s]"})
+_SIG_SPACED = signature_table({"a": r"[a-z0-9]"}, " ", unknown=" ")
+_SIG_DIGIT = signature_table({"0": r"[0-9]", " ": r"[\s\-_.·/()]"}, "x", unknown=" ")
+_SIG_PUNCT = signature_table({"a": r"[a-z0-9]", ".": r"[^\w\s]"}, "x", unknown=".")
 
 
 class Normalized(msgspec.Struct, frozen=True):

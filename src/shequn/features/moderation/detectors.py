@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from shequn.features.moderation.settings import Allowlist
 from shequn.features.moderation.verdict import Reason
-from shequn.text import Normalized, compact
+from shequn.text import Normalized, compact, signature_table
 
 __all__ = ["commerce", "contacts", "links", "mentions", "message_kind"]
 
@@ -115,22 +115,10 @@ _DIGIT_UNIT = re.compile("\\d[r元块亓💰刀\u0440u$/]")
 _CURRENCY_DIGIT = re.compile(r"[¥$€£]\d")
 
 
-def _signature(classes: dict[str, str], other: str = " ") -> bytes:
-    """A bytes.translate table for an ASCII text's ``encode()``: each character → the byte
-    of the first class whose pattern matches it (as a one-character ``str``), else ``other``."""
-    table = bytearray(other.encode() * 256)
-    for c in range(128):
-        for sig, rx in classes.items():
-            if re.fullmatch(rx, chr(c)):
-                table[c] = ord(sig)
-                break
-    return bytes(table)
-
-
 # an ASCII text's price needs a digit then a unit ("r", "rmb", "rub", "usd", "$", "/月")
 # or "$" then a digit
-_SIG_PRICE = _signature({"0": "[0-9]", "u": "[ru$/]"})
-_SIG_DIGITS = _signature({"0": r"\d"})  # \d is [0-9] in ASCII
+_SIG_PRICE = signature_table({"0": "[0-9]", "u": "[ru$/]"})
+_SIG_DIGITS = signature_table({"0": r"\d"})  # \d is [0-9] in ASCII
 _SELL_LEAD = re.compile(r"^(?:出|收|卖|售|低价|代|招|求购|接)")
 
 KIND_WEIGHTS = {
