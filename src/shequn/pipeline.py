@@ -155,6 +155,9 @@ class Context:
     planned: list[int] = field(default_factory=list)
     #: Payloads of QR codes in the message's images (read before the transaction).
     qr: tuple[str, ...] = ()
+    #: False when the event is a message the archive held already: an edit of one
+    #: archived before, live or by an import (the archive keeps the first version).
+    new_message: bool = True
 
     @property
     def group_id(self) -> str:
@@ -471,7 +474,8 @@ class Pipeline:
             writer = ArchiveWriter(conn)
             writer.add(event)
             writer.flush()
-            ctx = Context(conn, platform, event, settings, now, key, qr=qr)
+            ctx = Context(conn, platform, event, settings, now, key, qr=qr,
+                          new_message=writer.stats.messages > 0)  # fmt: skip
             if not isinstance(event, GroupSeen):
                 await self._run_handlers(ctx)
         if self.inline_calls:

@@ -260,6 +260,35 @@ async def test_a_replayed_event_counts_once_and_an_edit_not_at_all(store: Store)
     assert bucket.messages == 3
 
 
+async def test_an_edit_counts_by_the_archive_not_by_remembered_event_keys(store: Store) -> None:
+    """The event keys are forgotten after 30 days (``pipeline.forget``) and an import
+    writes none: whether an edit is a new message is the archive's answer."""
+    from shequn.store.writer import ArchiveWriter
+
+    chat = chat_with(store)
+    old = MessagePosted("fake", GROUP, "imported-1", chat.clock.advance(1), ALICE, "旧消息")
+    with store.engine.begin() as conn:  # archived by an import, never seen live
+        writer = ArchiveWriter(conn)
+        writer.add(old)
+        writer.flush()
+    await talk(chat, ALICE, 1)
+    with store.engine.begin() as conn:
+        conn.execute(schema.processed_events.delete())  # the keys forgotten
+    before = member(store, "alice").messages
+    edit = MessagePosted(
+        "fake", GROUP, "imported-1", chat.clock.advance(1), ALICE, "改过", edited=True
+    )
+    assert await chat.pipeline.handle(edit, chat.platform) is True
+    assert member(store, "alice").messages == before  # the same message, not a new one
+    # an edit whose first version never reached the archive is its first sighting
+    for text in ("只见过改后的", "又改了一次"):
+        again = MessagePosted(
+            "fake", GROUP, "never-seen", chat.clock.advance(1), ALICE, text, edited=True
+        )
+        await chat.pipeline.handle(again, chat.platform)
+    assert member(store, "alice").messages == before + 1
+
+
 async def test_bots_and_self_replies_do_not_reach(store: Store) -> None:
     chat = chat_with(store)
     (msg,) = await talk(chat, ALICE, 1)

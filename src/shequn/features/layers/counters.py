@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, or_, select, text, update
+from sqlalchemy import Connection, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -205,21 +205,6 @@ def _inviter_of(conn: Connection, ev: MemberLeft) -> Any:
     return conn.execute(q).first()
 
 
-def _first_version(conn: Connection, platform: str, ev: MessagePosted) -> bool:
-    """Whether this edited message is the first version seen (an export may hold only
-    the edited text; the archive keeps the first version it got, and so do we)."""
-    p = schema.processed_events
-    base = f"msg:{ev.group_id}:{ev.message_id}"
-    pattern = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    q = (
-        select(func.count())
-        .select_from(p)
-        .where(p.c.platform == platform)
-        .where(or_(p.c.event_key == base, p.c.event_key.like(pattern + ":edit:%", escape="\\")))
-    )
-    return int(conn.execute(q).scalar_one()) <= 1  # this event's own key is claimed already
-
-
 def count_event(
     conn: Connection,
     platform: str,
@@ -227,11 +212,19 @@ def count_event(
     now: float,
     tz: str,
     stay_days: int = _STAY_DAYS_DEFAULT,
+    *,
+    new_message: bool = True,
 ) -> None:
     """Add one event to the counters of its group (each event is seen once: the
-    pipeline claims its key first, so a replay never gets here)."""
-    if isinstance(ev, MessagePosted) and ev.edited and not _first_version(conn, platform, ev):
-        return  # an edit of a message counted before: the same message
+    pipeline claims its key first, so a replay never gets here).
+
+    ``new_message`` False (the pipeline's ``Context.new_message``): the event is an edit
+    of a message the archive held already, the same message, not counted again. An
+    edit whose first version never reached the archive (an export may hold only the
+    edited text) is the message's first sighting and counts.
+    """
+    if isinstance(ev, MessagePosted) and ev.edited and not new_message:
+        return
     c = _Counter(conn, platform, ev.group_id, now, tz)
     if isinstance(ev, MessagePosted):
         if ev.kind == MessageKind.SYSTEM:

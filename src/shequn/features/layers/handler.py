@@ -62,7 +62,8 @@ async def observe(ctx: Context) -> bool:
     """
     s: LayerSettings = ctx.settings.layers
     if s.enabled:
-        count_event(ctx.conn, ctx.platform.name, ctx.event, ctx.now, s.timezone, _stay_days())
+        count_event(ctx.conn, ctx.platform.name, ctx.event, ctx.now, s.timezone, _stay_days(),
+                    new_message=ctx.new_message)  # fmt: skip
     return False
 
 
