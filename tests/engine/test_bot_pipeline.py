@@ -295,7 +295,6 @@ async def test_calls_are_spaced_by_the_platform_interval(store: Store) -> None:
 async def test_calls_side_by_side_each_take_the_next_slot() -> None:
     """Callers running at once (the carrier's groups) never wake together."""
     import asyncio
-    import time as _time
 
     from shequn.actions.moderation import _pace
 
@@ -305,11 +304,15 @@ async def test_calls_side_by_side_each_take_the_next_slot() -> None:
         min_call_interval: float = 0.05
 
     platform, at = Paced(), []
+    loop = asyncio.get_running_loop()
 
     async def call() -> None:
         await _pace(platform)
-        at.append(_time.monotonic())
+        at.append(loop.time())
 
+    start = loop.time()
     await asyncio.gather(*(call() for _ in range(6)))
-    gaps = [b - a for a, b in itertools.pairwise(sorted(at))]
-    assert len(gaps) == 5 and min(gaps) >= 0.045  # (timer granularity)
+    # the k-th call goes no earlier than its slot, k gaps after the start (a loaded box
+    # may wake a call late, so the gaps between wake-ups themselves are not checked)
+    assert len(at) == 6
+    assert all(t >= start + k * 0.05 - 0.002 for k, t in enumerate(sorted(at)))
