@@ -136,6 +136,12 @@ def gates_hold(form: str) -> int:
         keys = ("联系", "加我", "找我", "私", "咨询", "滴滴", "群")
         assert any(k in form for k in keys), form
         checked += 1
+    if d._URL.search(form):
+        assert "://" in form or "www." in form, form
+        checked += 1
+    if d._IP_URL.search(form) or d._TAOBAO_CODE.search(form):
+        assert "/" in form, form
+        checked += 1
     if d._PRICE.search(form):
         if form.isascii():
             sig = form.encode().translate(d._SIG_PRICE)
@@ -162,7 +168,9 @@ def real_texts(data_dir: Path) -> list[str]:
 
 def test_fast_paths_on_real_texts(real_texts: list[str]) -> None:
     checked = 0
-    for text in real_texts + [t.replace(" ", "") for t in real_texts[::4]]:
+    made = ["加v abc12345", "+vqwerty1", "微信号: abcdef1", "wechat abc_1234", "http://1.2.3.4/x",
+            "¥5", "40r", "出 ps5 1200元", "www.example.com", "€9", "١٢٣元"]  # fmt: skip
+    for text in real_texts + [t.replace(" ", "") for t in real_texts[::4]] + made:
         light = plain_light(text)
         n = nm.normalize(text)
         assert (n.light, n.compact) == (light, plain_compact(light)), text

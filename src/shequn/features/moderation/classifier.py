@@ -291,14 +291,6 @@ class Classifier:
         den[den == 0.0] = 1.0  # empty text: num is 0 too, the logit the bias
         return (num / np.sqrt(den) + self.bias).tolist()
 
-    def predict(self, texts: list[str]) -> list[float]:
-        """One probability per text."""
-        return [self.predict_one(t) for t in texts]
-
-    def predict_one(self, text: str) -> float:
-        z = max(-50.0, min(50.0, self.logit(text)))
-        return 1.0 / (1.0 + math.exp(-z))
-
 
 @cache
 def load_classifier() -> Classifier | None:

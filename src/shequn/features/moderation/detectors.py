@@ -108,7 +108,6 @@ _TAOBAO_CODE = re.compile(r"[^\w\s]{1,2}[a-z0-9]{11}[^\w\s]{1,2}/")
 _PRICE = re.compile(
     r"(?<![\d.])\d+(?:\.\d+)?(?:r|元|块|rmb|亓|💰|刀|rub|руб|usd|\$|/月|/年)(?![a-z])|[¥$€£]\d"
 )
-_ANY_DIGIT = re.compile(r"\d")  # the same digits as _PRICE's \d (test_moderation_fast_paths)
 # what _PRICE's two branches imply: a digit right before the first character of a unit
 # (r, 元, 块, rmb, 亓, 💰, 刀, rub, руб, usd, $, /月, /年), or a currency sign and a digit
 _DIGIT_UNIT = re.compile("\\d[r元块亓💰刀\u0440u$/]")

