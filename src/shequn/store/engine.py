@@ -11,8 +11,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from shequn.store.locks import begin_writing
 
 DEFAULT_URL = "sqlite:///shequn.db"
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -39,6 +41,12 @@ def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _savepoint_writes(conn: Connection, _name: str | None) -> None:
+    # A SAVEPOINT outside a transaction would open a deferred one (Python's sqlite3
+    # does not BEGIN before it), whose reads then make its first write fail at once.
+    begin_writing(conn)
 
 
 @dataclass(slots=True)
@@ -84,6 +92,7 @@ def open_store(url: str | None = None, *, upgrade: bool = True) -> Store:
             Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(resolved)
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "savepoint", _savepoint_writes)
     else:
         engine = create_engine(resolved, pool_pre_ping=True)
     if upgrade:
