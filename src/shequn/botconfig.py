@@ -76,6 +76,7 @@ class GroupSettings:
     duplicate_groups: int = 3  # the same text from one member in this many groups ...
     duplicate_seconds: float = 600.0  # ... within this many seconds is a spam run
     qr_codes: bool = True  # download posted images and moderate the QR codes in them
+    appeals: bool = True  # members contest a strike: 申诉 <理由> / /appeal <reason>
     checkin: CheckinSettings = field(default_factory=CheckinSettings)  # 签到 / 打卡
     activities: ActivitySettings = field(default_factory=ActivitySettings)  # 投票/接龙/抽奖/活动
     faq: FaqSettings = field(default_factory=FaqSettings)  # 关键词/语义自动回复
@@ -302,7 +303,7 @@ def _overrides(key: str, raw: dict[str, Any], base: GroupSettings) -> GroupSetti
                 raise ConfigError(k, "must be between 0 and 1")
         elif name in ("quarrel_messages", "flood_messages", "duplicate_groups"):
             changes[name] = _typed(k, value, int, "an integer")
-        elif name == "qr_codes":
+        elif name in ("qr_codes", "appeals"):
             changes[name] = _typed(k, value, bool, "true or false")
         elif name in ("act_labels", "exempt"):
             changes[name] = frozenset(_str_list(k, value))

@@ -6,7 +6,7 @@
 2. **record**: claim the key in ``processed_events`` (a redelivered event finds it
    and stops here) and write the event to the archive with :class:`ArchiveWriter`;
 3. **handlers by priority**: the entry gate (10), moderation (20), live-layer
-   counting (25), activities (35), check-in (40), FAQ (45), the question watch (50),
+   counting (25), appeals (27), invites (30), activities (35), check-in (40), FAQ (45), the question watch (50),
    layer commands (60) and any registered feature; a handler returning ``True`` stops the
    rest; each runs in a savepoint and an exception goes to :meth:`on_error` (logged,
    its writes rolled back) without killing the loop.
@@ -46,6 +46,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.actions import gate as gate_actions
+from shequn.actions.appeals import say as appeal_say
 from shequn.actions.moderation import (
     Fence,
     active_strikes,
@@ -72,7 +73,7 @@ from shequn.features.flood import FloodWatch
 from shequn.features.moderation import qr
 from shequn.features.moderation.verdict import Verdict
 from shequn.features.search import index as search_index
-from shequn.features.strikes import step_for
+from shequn.features.strikes import appeals, step_for
 from shequn.features.strikes.escalation import QuarrelWatch, is_abusive
 from shequn.platforms.port import Capability, Platform, PlatformError, capabilities_of
 from shequn.store import Store, schema
@@ -118,6 +119,8 @@ _WARN = {
     "zh": "@{name} 请勿发布{label}，这是第 {n} 次违规，再犯将被禁言或移出。",
     "en": "@{name} no {label} here please: violation {n}; next time you will be muted or removed.",
 }
+#: Appended to a warning where members may appeal (see ``features.strikes.appeals``).
+_APPEAL_HINT = {"zh": "{warn}{hint}", "en": "{warn} {hint}"}
 
 
 def event_key(ev: Event) -> str:
@@ -344,6 +347,7 @@ class Pipeline:
         self.tick_step: str | None = None
         self.register("gate", self._gate, priority=10)
         self.register("moderation", self._moderation, priority=20)
+        self.register("appeals", appeals.handle, priority=27)
         self.register("activities", activities.handle, priority=35)
         self.register("checkin", checkin.handle, priority=40)
         self.register("faq", faq.handle, priority=45)
@@ -883,6 +887,8 @@ class Pipeline:
             text = _WARN[lang].format(
                 name=sender.name or mid, label=_LABEL[lang].get(rule, rule), n=before + 1
             )
+            if s.appeals:
+                text = _APPEAL_HINT[lang].format(warn=text, hint=appeal_say(lang, "hint"))
             ctx.plan("send", params={"text": text}, **common)
         elif step.kind == "mute":
             ctx.plan("mute", params={"seconds": step.seconds}, **common)

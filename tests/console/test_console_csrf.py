@@ -32,6 +32,7 @@ ROUTES = {
     "/settings/lang": {"lang": "en"},
     "/groups/{group_id}/actions/{action_id}/undo": {},
     "/groups/{group_id}/escalations/{kind}/{item_id}/resolve": {},
+    "/groups/{group_id}/appeals/{appeal_id}/{decision}": {"note": "n"},
     "/users": {"name": "eve", "role": "owner", "password": PASSWORD},
     "/users/{user_id}": {"role": "viewer"},
     "/group-sets": {"name": "evil"},
@@ -94,9 +95,10 @@ def _fill(path: str, gid: int) -> str:
         .replace("{status}", "pause")
         .replace("{platform}", "telegram")
         .replace("{member_id}", "user900000003")
+        .replace("{decision}", "accept")
     )
     for name in ("template_id", "bank_id", "entry_key", "code_id", "target_id", "campaign_id",
-                 "reward_id", "segment_id"):  # fmt: skip
+                 "reward_id", "segment_id", "appeal_id"):  # fmt: skip
         path = path.replace("{" + name + "}", "1")
     return path
 

@@ -161,7 +161,7 @@ async def test_handlers_run_by_priority_with_a_stop_and_one_error_hook(
     assert [c[1].get("text") for c in chat.take()] == [
         "已签到",
         None,
-        "@Alice 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。",
+        "@Alice 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。如有误判，可发送「申诉 理由」。",
     ]
     assert "broken" in caplog.text and "feature bug" in caplog.text
     assert not any("never sent" in a[3] for a in audit(store))  # rolled back with its savepoint

@@ -61,7 +61,7 @@ async def test_an_ad_in_a_guild_channel_is_recalled_warned_and_muted(
     ads = [channel_message("A1", T0 + 1, f"<@!6158788878435714165> {AD}"),
            channel_message("A2", T0 + 2, AD)]  # fmt: skip
     await transcript(store, adapter, clock, [channel_message("A0", T0, "大家好"), *ads])
-    warn = "@abc 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。"
+    warn = "@abc 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。如有误判，可发送「申诉 理由」。"
     assert fake.acts() == [
         ("DELETE", "/channels/100010/messages/A1", None),
         ("POST", "/channels/100010/messages", {"content": warn, "msg_id": "A1"}),
@@ -87,7 +87,7 @@ async def test_the_same_ad_in_a_qq_group_becomes_human_tasks_and_a_passive_warni
     await transcript(store, adapter, clock, [group_message("G1", T0 + 1, f" {AD}"),
                                              group_message("G2", T0 + 2, f" {AD}")])  # fmt: skip
     member = "E4F4AEA33253A2797FB897C50B81D7ED"
-    warn = f"@{member} 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。"
+    warn = f"@{member} 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。如有误判，可发送「申诉 理由」。"
     # the only call QQ allows: the warning, answering the ad within the window
     assert fake.acts() == [
         ("POST", f"/v2/groups/{GROUP_OPENID}/messages",

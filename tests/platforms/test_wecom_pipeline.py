@@ -97,7 +97,7 @@ async def test_an_ad_becomes_owner_tasks_and_app_messages_not_calls(
     await asyncio.wait_for(task, 5)
 
     m2, m3, m4 = (r["msgid"] for r in records[1:])
-    warn = "@顾客老王 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。"
+    warn = "@顾客老王 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。如有误判，可发送「申诉 理由」。"
     # every decision is audited, and none could be carried out by API
     assert audit(store) == [
         ("delete", "human_task", "strike.ad", params(message_id=m2)),

@@ -1,4 +1,4 @@
-"""Bot actions: the outbox of platform calls, strikes, undo, appeals, alerts, human tasks.
+"""Bot actions: the outbox of platform calls, strikes, undo, alerts, human tasks.
 
 Every platform call the engine decides is first a ``bot_actions`` row (``planned``),
 written in the transaction that made the decision, and only then carried out and
@@ -41,10 +41,10 @@ __all__ = [
     "active_strikes",
     "add_human_task",
     "add_strike",
-    "appeal",
     "carry_out",
     "forget_pacing",
     "plan",
+    "plan_undo",
     "raise_alert",
     "undo",
 ]
@@ -478,8 +478,21 @@ def add_strike(
 async def undo(
     store: Store, platform: Platform, audit_id: int, operator: str, *, now: float
 ) -> list[int]:
-    """Reverse action ``audit_id``: unmute, unban, restore a name card, and take its
-    strike back; all audited.
+    """Reverse action ``audit_id`` (see :func:`plan_undo`) and carry the reversal out.
+
+    Returns the ids of the new audit rows.
+    """
+    with store.engine.begin() as conn:
+        new = plan_undo(conn, platform, audit_id, operator, now=now)
+    await carry_out(store, platform, now=now, ids=new)
+    return new
+
+
+def plan_undo(
+    conn: Connection, platform: Platform, audit_id: int, operator: str, *, now: float
+) -> list[int]:
+    """Plan the reversal of action ``audit_id``: unmute, unban, restore a name card, and
+    take its strike back; all audited, in the caller's transaction.
 
     Returns the ids of the new audit rows. A warning or a deleted message cannot be
     taken back on the platform; undoing them still removes the strike. A ``set_card``
@@ -487,86 +500,62 @@ async def undo(
     """
     t, s = schema.bot_actions, schema.strikes
     new: list[int] = []
-    with store.engine.begin() as conn:
-        row = conn.execute(select(t).where(t.c.id == audit_id)).first()
-        if row is None:
-            raise LookupError(f"no action {audit_id}")
-        if row.status == "undone":
-            raise ValueError(f"action {audit_id} is already undone")
-        if row.undo_of is not None:
-            raise ValueError(f"action {audit_id} is itself an undo")
-        common = dict(
-            group_id=row.group_id,
-            member_id=row.member_id,
-            now=now,
-            reason="undo",
-            undo_of=audit_id,
-            operator=operator,
-            strike_id=row.strike_id,
-        )
-        if row.kind == "mute":
-            new.append(plan(conn, platform, kind="mute", params={"seconds": 0}, **common))
-        elif row.kind in ("kick", "ban"):
-            new.append(plan(conn, platform, kind="unban", **common))
-        elif row.kind == "set_card":  # a title put on a name card: the card it replaced
-            previous = json.loads(row.evidence or "{}").get("previous")
-            if isinstance(previous, str) and previous:
-                card = {"card": previous}
-                new.append(plan(conn, platform, kind="set_card", params=card, **common))
-        revoked = (
-            row.strike_id is not None
-            and conn.execute(
-                update(s)
-                .where(s.c.id == row.strike_id, s.c.status == "active")
-                .values(status="revoked", revoked_by=operator, revoked_at=now)
-            ).rowcount
-        )
-        if revoked:
-            new.append(
-                _insert(
-                    conn,
-                    t,
-                    platform=platform.name,
-                    group_id=row.group_id,
-                    member_id=row.member_id,
-                    kind="strike_removed",
-                    params=_dumps({}),
-                    reason="undo",
-                    evidence=_dumps({"strike_id": row.strike_id}),
-                    status="done",
-                    attempts=0,
-                    strike_id=row.strike_id,
-                    undo_of=audit_id,
-                    operator=operator,
-                    created_at=now,
-                    done_at=now,
-                )
+    row = conn.execute(select(t).where(t.c.id == audit_id)).first()
+    if row is None:
+        raise LookupError(f"no action {audit_id}")
+    if row.status == "undone":
+        raise ValueError(f"action {audit_id} is already undone")
+    if row.undo_of is not None:
+        raise ValueError(f"action {audit_id} is itself an undo")
+    common = dict(
+        group_id=row.group_id,
+        member_id=row.member_id,
+        now=now,
+        reason="undo",
+        undo_of=audit_id,
+        operator=operator,
+        strike_id=row.strike_id,
+    )
+    if row.kind == "mute":
+        new.append(plan(conn, platform, kind="mute", params={"seconds": 0}, **common))
+    elif row.kind in ("kick", "ban"):
+        new.append(plan(conn, platform, kind="unban", **common))
+    elif row.kind == "set_card":  # a title put on a name card: the card it replaced
+        previous = json.loads(row.evidence or "{}").get("previous")
+        if isinstance(previous, str) and previous:
+            card = {"card": previous}
+            new.append(plan(conn, platform, kind="set_card", params=card, **common))
+    revoked = (
+        row.strike_id is not None
+        and conn.execute(
+            update(s)
+            .where(s.c.id == row.strike_id, s.c.status == "active")
+            .values(status="revoked", revoked_by=operator, revoked_at=now)
+        ).rowcount
+    )
+    if revoked:
+        new.append(
+            _insert(
+                conn,
+                t,
+                platform=platform.name,
+                group_id=row.group_id,
+                member_id=row.member_id,
+                kind="strike_removed",
+                params=_dumps({}),
+                reason="undo",
+                evidence=_dumps({"strike_id": row.strike_id}),
+                status="done",
+                attempts=0,
+                strike_id=row.strike_id,
+                undo_of=audit_id,
+                operator=operator,
+                created_at=now,
+                done_at=now,
             )
-        conn.execute(update(t).where(t.c.id == audit_id).values(status="undone"))
-    await carry_out(store, platform, now=now, ids=new)
+        )
+    conn.execute(update(t).where(t.c.id == audit_id).values(status="undone"))
     return new
-
-
-def appeal(store: Store, strike_id: int, text: str, *, now: float) -> int:
-    """A member contests strike ``strike_id`` (申诉): an appeal row and a human task."""
-    s = schema.strikes
-    with store.engine.begin() as conn:
-        strike = conn.execute(select(s).where(s.c.id == strike_id)).first()
-        if strike is None:
-            raise LookupError(f"no strike {strike_id}")
-        aid = _insert(
-            conn, schema.appeals, strike_id=strike_id, text=text, status="open", created_at=now
-        )
-        add_human_task(
-            conn,
-            platform=strike.platform,
-            group_id=strike.group_id,
-            member_id=strike.member_id,
-            kind="appeal",
-            now=now,
-            text=f"appeal {aid} against strike {strike_id} ({strike.rule}) / 申诉: {text}",
-        )
-    return aid
 
 
 def raise_alert(

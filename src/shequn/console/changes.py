@@ -2,20 +2,21 @@
 
 Undo goes through :func:`shequn.actions.moderation.undo` (its own transaction writes
 the bot's audit rows and carries the reversal out); the console's row follows it.
-Resolving an escalation is one transaction with its audit row.
+Resolving an escalation is one transaction with its audit row. Deciding an appeal goes
+through :func:`shequn.actions.appeals.decide` (its own transaction), then the row.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from shequn.actions import moderation
+from shequn.actions import appeals, moderation
 from shequn.console import audit
 from shequn.console.access import User
 from shequn.platforms.port import FakePlatform, Platform
 from shequn.store import Store, schema
 
-__all__ = ["offline", "resolve_escalation", "undo_action"]
+__all__ = ["decide_appeal", "offline", "resolve_escalation", "undo_action"]
 
 
 def offline(name: str) -> Platform:
@@ -63,3 +64,32 @@ def resolve_escalation(
             after={"status": "done"}, ip=ip, now=now,
         )  # fmt: skip
     return True
+
+
+async def decide_appeal(
+    store: Store, platform: Platform, appeal_id: int, user: User, *, accept: bool,
+    note: str = "", lang: str = "zh", now: float, ip: str = "",
+) -> list[int]:  # fmt: skip
+    """Accept or reject appeal ``appeal_id`` for ``user``; raises as ``decide`` does."""
+    a, s = schema.appeals, schema.strikes
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(a.c.status, s.c.platform, s.c.group_id)
+            .join(s, s.c.id == a.c.strike_id)
+            .where(a.c.id == appeal_id)
+        ).first()
+    if row is None:
+        raise LookupError(f"no appeal {appeal_id}")
+    new = await appeals.decide(
+        store, platform, appeal_id, accept=accept, operator=f"console:{user.name}",
+        note=note, lang=lang, now=now,
+    )  # fmt: skip
+    status = "accepted" if accept else "rejected"
+    with store.engine.begin() as conn:
+        audit.record(
+            conn, actor=user, action=f"appeal.{'accept' if accept else 'reject'}",
+            target=f"appeal:{appeal_id}", group=(row.platform, row.group_id),
+            before={"status": row.status},
+            after={"status": status, "note": note, "new_actions": new}, ip=ip, now=now,
+        )  # fmt: skip
+    return new

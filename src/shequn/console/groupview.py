@@ -167,6 +167,7 @@ class Escalation:
     text: str
     suggestion: str
     created_at: float
+    appeal_id: int | None = None  # an appeal task: the open appeal it asks to decide
 
 
 def escalations(conn: Connection, key: tuple[str, str], lang: str) -> list[Escalation]:
@@ -180,10 +181,16 @@ def escalations(conn: Connection, key: tuple[str, str], lang: str) -> list[Escal
         out.append(
             Escalation("alert", r.id, r.kind, r.member_id, r.detail, suggestion, r.created_at)
         )
-    for r in conn.execute(
-        select(h).where(h.c.platform == key[0], h.c.group_id == key[1], h.c.status == "open")
-    ):
-        out.append(Escalation("task", r.id, r.kind, r.member_id, r.text, "", r.created_at))
+    ap = schema.appeals
+    q = (
+        select(h, ap.c.id.label("appeal_id"))
+        .outerjoin(ap, (ap.c.task_id == h.c.id) & (ap.c.status == "open"))
+        .where(h.c.platform == key[0], h.c.group_id == key[1], h.c.status == "open")
+    )
+    for r in conn.execute(q):
+        out.append(
+            Escalation("task", r.id, r.kind, r.member_id, r.text, "", r.created_at, r.appeal_id)
+        )
     out.sort(key=lambda e: (e.created_at, e.kind, e.id))
     return out
 

@@ -45,6 +45,7 @@ FIELDS: tuple[Field, ...] = (
     Field("allow", "lines", section="moderation"),
     Field("exempt", "lines", section="moderation"),
     Field("question_minutes", "number", section="moderation"),
+    Field("appeals", "bool", section="moderation"),
     Field("faq.enabled", "bool", section="faq"),
     Field("faq.bank", "bank", section="faq"),
     Field("faq.threshold", "number", section="faq"),

@@ -8,10 +8,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Row, select
 
+from shequn.botconfig import ConfigError
 from shequn.console import changes, groupview, portfolio
 from shequn.console.access import Action, can, visible_groups
 from shequn.console.context import client_ip, console, lang_of, render, require
-from shequn.store import schema
+from shequn.groupsettings import layers as glayers
+from shequn.store import Store, schema
 
 router = APIRouter()
 
@@ -112,3 +114,44 @@ def resolve(request: Request, group_id: int, kind: str, item_id: int) -> Respons
         c.store, kind, item_id, session.user, now=c.clock(), ip=client_ip(request)
     )
     return RedirectResponse(f"/groups/{group_id}?msg=resolved#queue", status_code=303)
+
+
+@router.post("/groups/{group_id}/appeals/{appeal_id}/{decision}")
+async def decide_appeal(request: Request, group_id: int, appeal_id: int, decision: str) -> Response:
+    """Accept (the strike taken back, a running mute lifted) or reject an appeal (申诉)."""
+    session = require(request)
+    _row, key = _group(request, group_id)
+    require(request, Action.UNDO_MODERATION, key)
+    if decision not in ("accept", "reject"):
+        raise HTTPException(404, "no such decision")
+    c = console(request)
+    a, s = schema.appeals, schema.strikes
+    with c.store.engine.connect() as conn:
+        appeal = conn.execute(
+            select(s.c.platform, s.c.group_id)
+            .join(a, a.c.strike_id == s.c.id)
+            .where(a.c.id == appeal_id)
+        ).first()
+    if appeal is None or (appeal.platform, appeal.group_id) != key:
+        raise HTTPException(404, "no such appeal in this group")
+    lang = _language(c.store, key)  # the member is answered in the group's language
+    form = await request.form()
+    note = " ".join(str(form.get("note", "")).split())[:500]
+    platform = c.platforms.get(key[0]) or changes.offline(key[0])
+    msg = f"appeal_{decision}ed"
+    try:
+        await changes.decide_appeal(
+            c.store, platform, appeal_id, session.user, accept=decision == "accept", note=note,
+            lang=lang, now=c.clock(), ip=client_ip(request),
+        )  # fmt: skip
+    except ValueError:
+        msg = "appeal_decided"
+    return RedirectResponse(f"/groups/{group_id}?msg={msg}#queue", status_code=303)
+
+
+def _language(store: Store, key: tuple[str, str]) -> str:
+    with store.engine.connect() as conn:
+        try:
+            return glayers.effective(conn, key).language
+        except ConfigError:  # overrides the file no longer accepts: the page says so
+            return "zh"

@@ -106,6 +106,14 @@ appeals = Table(
     Column("text", Text, nullable=False),
     Column("status", String(16), nullable=False, default="open"),  # open | accepted | rejected
     Column("created_at", Float, nullable=False),
+    # migration 0023: the name the member showed (the answer @-mentions it), the human
+    # task the appeal opened, and the decision
+    Column("member_name", String(255), nullable=True),
+    Column("task_id", Integer, nullable=True),
+    Column("decided_by", String(255), nullable=True),
+    Column("decided_at", Float, nullable=True),
+    Column("note", Text, nullable=True),
+    Index(None, "strike_id"),
 )
 
 alerts = Table(

@@ -1,0 +1,31 @@
+"""appeals: who appealed (name as shown), the human task, and the decision
+
+Revision ID: 0023
+Revises: 0022
+Create Date: 2026-11-21 10:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0023"
+down_revision = "0022"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("appeals") as batch_op:
+        batch_op.add_column(sa.Column("member_name", sa.String(255), nullable=True))
+        batch_op.add_column(sa.Column("task_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("decided_by", sa.String(255), nullable=True))
+        batch_op.add_column(sa.Column("decided_at", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_appeals_strike_id"), ["strike_id"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("appeals") as batch_op:
+        batch_op.drop_index(batch_op.f("ix_appeals_strike_id"))
+        for name in ("note", "decided_at", "decided_by", "task_id", "member_name"):
+            batch_op.drop_column(name)

@@ -1,0 +1,179 @@
+"""Transcripts of appeals (申诉): a member contests a strike in the group, an operator
+accepts (the mute is lifted, the strike taken back) or rejects (with a note)."""
+
+from __future__ import annotations
+
+import pytest
+from bot_transcript import GROUP, audit, make_chat, params, rows, user
+
+from shequn.actions.appeals import decide
+from shequn.botconfig import GroupSettings
+from shequn.features.strikes.appeals import parse
+from shequn.store import Store, schema
+
+AD = "优惠多多 加微信 abc123"
+ALICE = user("alice", "Alice")
+BOB = user("bob", "Bob")
+
+
+def sends(calls: list[tuple[str, dict[str, object]]]) -> list[str]:
+    return [str(args["text"]) for name, args in calls if name == "send"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("申诉 那是我们官方的活动", "那是我们官方的活动"),
+        ("申诉：误判了", "误判了"),  # full-width colon
+        ("  申诉  ", ""),
+        ("/申诉 误判", "误判"),
+        ("/appeal it was our own link", "it was our own link"),
+        ("/appeal@shequn_bot  wrong\n call ", "wrong call"),
+        ("／ＡＰＰＥＡＬ wrong", "wrong"),  # full-width slash and letters
+        ("申诉了也没用", None),  # a sentence that starts with the word is not the command
+        ("我要申诉", None),
+        ("appeal to authority", None),
+    ],
+)
+def test_the_command(text: str, reason: str | None) -> None:
+    assert parse(text) == reason
+
+
+async def test_a_warned_member_appeals_and_an_operator_accepts(store: Store) -> None:
+    chat = make_chat(store)
+    await chat.say(ALICE, AD)
+    await chat.say(ALICE, AD)  # the 2nd strike: muted for an hour
+    chat.take()
+    await chat.say(ALICE, "申诉 那是我们官方的活动")
+    (appeal,) = rows(store, schema.appeals)
+    assert sends(chat.take()) == [f"@Alice 已收到你的申诉（#{appeal.id}），管理员会尽快处理。"]
+    strikes = rows(store, schema.strikes, schema.strikes.c.id)
+    assert (appeal.strike_id, appeal.status, appeal.member_name) == (strikes[1].id, "open", "Alice")
+    assert appeal.text == "那是我们官方的活动"
+    (task,) = rows(store, schema.human_tasks)
+    assert (task.id, task.kind, task.member_id, task.status) == (
+        appeal.task_id,
+        "appeal",
+        "alice",
+        "open",
+    )
+    assert "那是我们官方的活动" in task.text and AD in task.text  # the reason and the evidence
+
+    # Asking again while it is open: told to wait, no second appeal.
+    await chat.say(ALICE, "申诉 快点处理")
+    assert sends(chat.take()) == [f"@Alice 你的申诉（#{appeal.id}）正在处理中，请耐心等待。"]
+    assert len(rows(store, schema.appeals)) == 1
+
+    new = await decide(
+        store, chat.platform, appeal.id, accept=True, operator="console:admin", now=chat.clock()
+    )
+    assert chat.take() == [
+        ("mute", {"group_id": GROUP, "member_id": "alice", "seconds": 0}),
+        ("send", {"group_id": GROUP, "text": f"@Alice 你的申诉（#{appeal.id}）已通过，这次违规记录已撤销。",
+                  "reply_to": None}),
+    ]  # fmt: skip
+    (appeal,) = rows(store, schema.appeals)
+    assert (appeal.status, appeal.decided_by) == ("accepted", "console:admin")
+    assert [s.status for s in rows(store, schema.strikes, schema.strikes.c.id)] == [
+        "active", "revoked"
+    ]  # fmt: skip
+    assert rows(store, schema.human_tasks)[0].status == "done"
+    assert audit(store)[-3:] == [
+        ("mute", "done", "undo", params(seconds=0)),  # still muted: lifted now
+        ("strike_removed", "done", "undo", params()),
+        ("send", "done", "appeal.accepted",
+         params(text=f"@Alice 你的申诉（#{appeal.id}）已通过，这次违规记录已撤销。")),
+    ]  # fmt: skip
+    assert len(new) == 3
+    with pytest.raises(ValueError, match="already accepted"):
+        await decide(store, chat.platform, appeal.id, accept=False, operator="x", now=chat.clock())
+
+    # One strike counts now: the next ad is the 2nd strike again, a mute, not a kick.
+    await chat.say(ALICE, AD)
+    assert [c[0] for c in chat.take()] == ["delete", "mute"]
+
+
+async def test_a_rejected_appeal_keeps_the_strike_and_says_why(store: Store) -> None:
+    chat = make_chat(store, GroupSettings(language="en"))
+    await chat.say(ALICE, AD)
+    warning = sends(chat.take())[0]
+    assert warning.endswith("If this is a mistake, send “/appeal <reason>”.")
+    await chat.say(ALICE, "/appeal")
+    assert sends(chat.take()) == [
+        "@Alice please give a reason after /appeal, e.g. /appeal that link is our group's own event"
+    ]
+    assert rows(store, schema.appeals) == []
+    await chat.say(ALICE, "/appeal it was a joke")
+    (appeal,) = rows(store, schema.appeals)
+    chat.take()
+    await decide(
+        store, chat.platform, appeal.id, accept=False, operator="console:mod",
+        note="links to other groups are ads here", lang="en", now=chat.clock(),
+    )  # fmt: skip
+    assert sends(chat.take()) == [
+        f"@Alice your appeal (#{appeal.id}) is not accepted. Note: links to other groups are ads here"
+    ]
+    (appeal,) = rows(store, schema.appeals)
+    assert (appeal.status, appeal.note) == ("rejected", "links to other groups are ads here")
+    assert [s.status for s in rows(store, schema.strikes)] == ["active"]
+    await chat.say(ALICE, "/appeal please")
+    assert sends(chat.take()) == [
+        f"@Alice the appeal (#{appeal.id}) against this strike has been decided already."
+    ]
+
+
+async def test_no_strike_nothing_to_appeal_and_appeals_can_be_off(store: Store) -> None:
+    chat = make_chat(store)
+    await chat.say(BOB, "申诉 为什么")
+    assert sends(chat.take()) == ["@Bob 你目前没有可以申诉的违规记录。"]
+    assert rows(store, schema.appeals) == []
+
+    off = make_chat(store, GroupSettings(appeals=False))
+    off.group = "g2"
+    await off.say(ALICE, AD)
+    assert sends(off.take()) == ["@Alice 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。"]
+    await off.say(ALICE, "申诉 误判")
+    assert off.take() == [] and rows(store, schema.appeals) == []
+
+
+async def test_an_appeal_that_is_itself_an_ad_is_moderated(store: Store) -> None:
+    chat = make_chat(store)
+    await chat.say(ALICE, AD)
+    chat.take()
+    await chat.say(ALICE, "申诉 加微信 abc123 领福利")
+    assert [c[0] for c in chat.take()] == ["delete", "mute"]  # the 2nd strike, no appeal
+    assert rows(store, schema.appeals) == []
+
+
+async def test_a_strike_undone_meanwhile_is_still_answered(store: Store) -> None:
+    from shequn.actions.moderation import undo
+
+    chat = make_chat(store)
+    await chat.say(ALICE, AD)
+    await chat.say(ALICE, "申诉 误判")
+    (appeal,) = rows(store, schema.appeals)
+    warn = next(r for r in rows(store, schema.bot_actions) if r.kind == "send")
+    await undo(store, chat.platform, warn.id, "console:other", now=chat.clock())
+    chat.take()
+    await decide(store, chat.platform, appeal.id, accept=True, operator="console:admin",
+                 now=chat.clock())  # fmt: skip
+    assert sends(chat.take()) == [f"@Alice 你的申诉（#{appeal.id}）已通过，这次违规记录已撤销。"]
+    (strike,) = rows(store, schema.strikes)
+    assert (strike.status, strike.revoked_by) == ("revoked", "console:other")
+
+
+async def test_a_mute_that_ran_its_course_is_not_lifted_again(store: Store) -> None:
+    chat = make_chat(store)
+    await chat.say(ALICE, AD)
+    await chat.say(ALICE, AD)  # muted for an hour
+    chat.clock.advance(3600)
+    await chat.say(ALICE, "申诉 误判")
+    (appeal,) = rows(store, schema.appeals)
+    chat.take()
+    await decide(store, chat.platform, appeal.id, accept=True, operator="console:admin",
+                 now=chat.clock())  # fmt: skip
+    assert [c[0] for c in chat.take()] == ["send"]  # no unmute call
+    strikes = rows(store, schema.strikes, schema.strikes.c.id)
+    assert [(s.status, s.revoked_by) for s in strikes] == [
+        ("active", None), ("revoked", "console:admin")
+    ]  # fmt: skip
