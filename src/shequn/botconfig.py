@@ -77,6 +77,7 @@ class GroupSettings:
     duplicate_seconds: float = 600.0  # ... within this many seconds is a spam run
     qr_codes: bool = True  # download posted images and moderate the QR codes in them
     appeals: bool = True  # members contest a strike: 申诉 <理由> / /appeal <reason>
+    alert_group: str = ""  # "platform:group id" of the operators' group alerts go to (人工预警)
     checkin: CheckinSettings = field(default_factory=CheckinSettings)  # 签到 / 打卡
     activities: ActivitySettings = field(default_factory=ActivitySettings)  # 投票/接龙/抽奖/活动
     faq: FaqSettings = field(default_factory=FaqSettings)  # 关键词/语义自动回复
@@ -123,6 +124,8 @@ class BotConfig:
     # them (and show which value comes from where): [[groups]] by key, and [defaults].
     raw_groups: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
     raw_defaults: Mapping[str, Any] = field(default_factory=dict)
+    #: Where operators open the console; alerts posted to their group link there.
+    console_url: str = ""
 
     def settings_for(self, platform: str, group_id: str) -> GroupSettings:
         return self.groups.get((platform, group_id), self.default)
@@ -305,6 +308,10 @@ def _overrides(key: str, raw: dict[str, Any], base: GroupSettings) -> GroupSetti
             changes[name] = _typed(k, value, int, "an integer")
         elif name in ("qr_codes", "appeals"):
             changes[name] = _typed(k, value, bool, "true or false")
+        elif name == "alert_group":
+            changes[name] = _typed(k, value, str, "a string").strip()
+            if changes[name] and alert_destination(changes[name]) is None:
+                raise ConfigError(k, 'expected "platform:group id", e.g. "telegram:-1001234567"')
         elif name in ("act_labels", "exempt"):
             changes[name] = frozenset(_str_list(k, value))
         elif name == "allow":
@@ -345,12 +352,15 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
             raise ConfigError(top, "unknown key")
     bot = _typed("bot", data.get("bot", {}), dict, "a table")
     for name in bot:
-        if name not in ("database", "tick_seconds"):
+        if name not in ("database", "tick_seconds", "console_url"):
             raise ConfigError(f"bot.{name}", "unknown key")
     database = bot.get("database")
     if database is not None:
         _typed("bot.database", database, str, "a string")
     tick = float(_typed("bot.tick_seconds", bot.get("tick_seconds", 10), (int, float), "a number"))
+    console_url = _typed("bot.console_url", bot.get("console_url", ""), str, "a string").strip()
+    if console_url and not re.match(r"https?://[^/\s]+", console_url):
+        raise ConfigError("bot.console_url", f"expected an http(s):// address, got {console_url!r}")
     accounts_raw = _typed("accounts", data.get("accounts", {}), dict, "a table")
     accounts = {p: _account(f"accounts.{p}", raw, env) for p, raw in accounts_raw.items()}
     defaults_raw = _typed("defaults", data.get("defaults", {}), dict, "a table")
@@ -366,7 +376,18 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
             raise ConfigError(f"groups[{i}].id", f"group {k[1]!r} on {k[0]} is listed twice")
         groups[k] = settings
         raw_groups[k] = raw
-    return BotConfig(database, tick, accounts, groups, default, raw_groups, defaults_raw)
+    return BotConfig(
+        database, tick, accounts, groups, default, raw_groups, defaults_raw, console_url
+    )
+
+
+def alert_destination(setting: str) -> tuple[str, str] | None:
+    """``alert_group = "platform:group id"`` → (platform, group id); the group id may
+    hold colons (Matrix room ids do). ``None`` for an empty or malformed setting."""
+    platform, sep, group = setting.strip().partition(":")
+    if not sep or not platform or not group:
+        return None
+    return platform, group
 
 
 def load_config(path: Path, env: Mapping[str, str] | None = None) -> BotConfig:

@@ -56,6 +56,7 @@ from shequn.actions.moderation import (
     plan,
     raise_alert,
 )
+from shequn.actions.notices import Notices
 from shequn.botconfig import GroupSettings
 from shequn.events import (
     Event,
@@ -308,6 +309,7 @@ class Pipeline:
         carrier_concurrency: int = CARRIER_CONCURRENCY,
         dedupe_days: float = DEDUPE_DAYS,
         dedupe_grace: float = DEDUPE_GRACE,
+        console_url: str = "",
     ) -> None:
         self.store = store
         self.moderate = moderate
@@ -366,6 +368,7 @@ class Pipeline:
         self.register_tick("layers", layers.tick)
         self.register_tick("content", content.tick)
         self.register_tick("invites", invites.tick)
+        self.register_tick("notices", Notices(console_url))
         # The archive search catches up with new messages a batch per tick. It only
         # derives ``search_docs`` from committed messages (a stale doc is re-indexed,
         # see ``text_len``), so it runs alongside the events.

@@ -113,3 +113,45 @@ def test_an_appeal_of_another_group_is_not_found_here(
         client.post(f"/groups/{gid}/appeals/{aid}/maybe", data={"csrf_token": token}).status_code
         == 404
     )
+
+
+def test_an_alert_links_to_its_message_in_context(
+    seeded: Store, app_client: Callable[..., TestClient], fake: FakePlatform
+) -> None:
+    from shequn.actions.moderation import raise_alert
+
+    add_user(seeded, "m", "manager", "A")
+    gid = group_id(seeded, TG)
+    m = schema.messages
+    with seeded.engine.begin() as conn:
+        ids = conn.execute(
+            select(m.c.platform_id, m.c.text).where(m.c.group_id == gid).order_by(m.c.id)
+        ).all()
+        pid, text = ids[len(ids) // 2]
+        alert = raise_alert(conn, platform=TG[0], group_id=TG[1], kind="uncertain", now=T0,
+                            member_id=MEMBER, message_ids=[pid], detail="ad 0.62")  # fmt: skip
+    assert len(ids) > 40  # the real export: enough on both sides
+    client = app_client("m")
+    page = client.get(f"/groups/{gid}").text
+    link = f'href="/groups/{gid}/context?m={pid}" data-testid="context-alert-{alert}"'
+    assert link in page
+    context = client.get(f"/groups/{gid}/context", params={"m": pid}).text
+    assert context.count("<tr") == 1 + 31  # the header, 15 before, the message, 15 after
+    target = context.split('data-testid="context-target"', 1)[1].split("</tr>", 1)[0]
+    if text:
+        assert f"<strong>{text[:20]}" in target.replace("&#39;", "'").replace("&amp;", "&")
+    missing = client.get(f"/groups/{gid}/context", params={"m": "no-such-id"}).text
+    assert 'data-testid="context-missing"' in missing
+
+
+def test_an_appeal_links_to_the_struck_message_and_viewers_outside_cannot_look(
+    seeded: Store, app_client: Callable[..., TestClient], fake: FakePlatform
+) -> None:
+    add_user(seeded, "m", "manager", "A")
+    add_user(seeded, "b", "manager", "B")
+    aid = appeal_against_the_mute(seeded, fake, "误判")
+    gid = group_id(seeded, TG)
+    page = app_client("m").get(f"/groups/{gid}").text
+    assert f'href="/groups/{gid}/context?m=m1"' in page  # the strike's message
+    assert app_client("b").get(f"/groups/{gid}/context", params={"m": "m1"}).status_code == 404
+    assert f"appeal-{aid}" in page

@@ -128,3 +128,43 @@ def test_phone_viewport_has_no_horizontal_scrolling(live: Live, browser: object,
     page.screenshot(path=str(live.shots / f"phone-{name}.png"), full_page=True)
     assert widths[0] <= widths[1], f"{path}: page is {widths[0]}px wide on a {widths[1]}px phone"
     context.close()
+
+
+def test_an_appeal_is_rejected_with_a_note_and_fits_a_phone(live: Live, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    from shequn.actions import appeals
+
+    add_user(live.store, "mia", "manager", "A")
+    plan_mute(live.store, live.fake, TG, "user900000003")
+    with live.store.engine.begin() as conn:
+        strike = appeals.appealable_strike(conn, *TG, "user900000003", time.time())
+        assert strike is not None
+        aid = appeals.open_appeal(conn, strike, "我发的是本群的官方活动", member_name="小明",
+                                  now=time.time())  # fmt: skip
+    context = browser.new_context(  # type: ignore[attr-defined]
+        locale="zh-CN", viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _sign_in(page, live, "mia")
+    page.wait_for_url(f"{live.url}/")
+    page.goto(f"{live.url}/groups/{group_id(live.store, TG)}")
+    appeal = page.get_by_test_id(f"appeal-{aid}")
+    expect(appeal).to_be_visible()
+    expect(page.locator("#queue")).to_contain_text("我发的是本群的官方活动")
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    page.screenshot(path=str(live.shots / "phone-appeal.png"), full_page=True)
+    assert widths[0] <= widths[1], (
+        f"the queue with an appeal is {widths[0]}px on a {widths[1]}px phone"
+    )
+
+    page.get_by_test_id(f"note-{aid}").fill("群规第 3 条：禁止推广其他群")
+    page.get_by_test_id(f"reject-{aid}").click()  # htmx swaps the queue
+    expect(page.locator("#queue")).to_contain_text("申诉已驳回")
+    expect(page.get_by_test_id(f"appeal-{aid}")).to_have_count(0)
+    sent = [c.args["text"] for c in live.fake.calls if c.name == "send"]
+    assert sent == [f"@小明 你的申诉（#{aid}）未通过。说明：群规第 3 条：禁止推广其他群"]
+    assert errors == [], errors
+    context.close()

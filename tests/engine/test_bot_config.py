@@ -31,6 +31,8 @@ def test_the_documented_example_loads() -> None:
     assert coffee.ladder_by_rule == {"ad": (Step("mute", 600), Step("kick"))}
     assert coffee.strike_days == 30 and coffee.gate.mode == "quiz" and len(coffee.gate.quiz) == 3
     assert coffee.exempt == {"@owner:example.org"}
+    assert (coffee.alert_group, coffee.appeals) == ("matrix:!ops:example.org", True)
+    assert cfg.console_url == "https://console.example.org"
     learning = cfg.settings_for("matrix", "!learning:example.org")
     assert learning.ladder == TEMPLATES["relaxed-learning"].ladder and learning.language == "en"
     assert cfg.settings_for("matrix", "!other:x") == TEMPLATES["default"]
@@ -92,6 +94,9 @@ def test_the_default_ladder_is_warn_mute_an_hour_kick() -> None:
             "groups[1].id",
         ),
         ({"defaults": {"language": "fr"}}, ENV, "defaults.language"),
+        ({"defaults": {"alert_group": "-100123"}}, ENV, "defaults.alert_group"),
+        ({"defaults": {"appeals": "yes"}}, ENV, "defaults.appeals"),
+        ({"bot": {"console_url": "console.local"}}, ENV, "bot.console_url"),
         ({"surprise": 1}, ENV, "surprise"),
     ],
 )

@@ -154,7 +154,7 @@ async def run_bot(
     # not hold the next event); per group in order, see Pipeline(inline_calls=...).
     pipeline = Pipeline(
         store, moderate, settings_for, layer_of=layers.layer_lookup(store),
-        inline_calls=inline_calls,
+        inline_calls=inline_calls, console_url=config.console_url,
     )  # fmt: skip
     for adapter in adapters:
         pipeline.attach(adapter)
@@ -289,7 +289,10 @@ def register(app: typer.Typer, moderator: Callable[[], Moderate] = _real_moderat
                 # Adapters are not started here: the worker only makes outbound calls.
                 from shequn.groupsettings import live_settings
 
-                pipe = WorkerPipeline(store, moderate, live_settings(cfg, store), db_patience=10.0)
+                pipe = WorkerPipeline(
+                    store, moderate, live_settings(cfg, store), db_patience=10.0,
+                    console_url=cfg.console_url,
+                )  # fmt: skip
                 w = Worker(
                     store,
                     pipe,

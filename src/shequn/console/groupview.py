@@ -168,6 +168,7 @@ class Escalation:
     suggestion: str
     created_at: float
     appeal_id: int | None = None  # an appeal task: the open appeal it asks to decide
+    message_id: str | None = None  # the message it is about (the context link)
 
 
 def escalations(conn: Connection, key: tuple[str, str], lang: str) -> list[Escalation]:
@@ -178,21 +179,66 @@ def escalations(conn: Connection, key: tuple[str, str], lang: str) -> list[Escal
         select(a).where(a.c.platform == key[0], a.c.group_id == key[1], a.c.status == "open")
     ):
         suggestion = r.suggestion_zh if lang == "zh" else r.suggestion_en
+        about = _first(json.loads(r.message_ids or "[]"))
         out.append(
-            Escalation("alert", r.id, r.kind, r.member_id, r.detail, suggestion, r.created_at)
+            Escalation(
+                "alert",
+                r.id,
+                r.kind,
+                r.member_id,
+                r.detail,
+                suggestion,
+                r.created_at,
+                message_id=about,
+            )
         )
-    ap = schema.appeals
+    ap, st, act = schema.appeals, schema.strikes, schema.bot_actions
     q = (
-        select(h, ap.c.id.label("appeal_id"))
+        select(
+            h,
+            ap.c.id.label("appeal_id"),
+            st.c.message_id.label("struck"),
+            act.c.params.label("act_params"),
+            act.c.evidence.label("act_evidence"),
+        )
         .outerjoin(ap, (ap.c.task_id == h.c.id) & (ap.c.status == "open"))
+        .outerjoin(st, st.c.id == ap.c.strike_id)
+        .outerjoin(act, act.c.id == h.c.action_id)
         .where(h.c.platform == key[0], h.c.group_id == key[1], h.c.status == "open")
     )
     for r in conn.execute(q):
+        about = r.struck or _message_of(r.act_params, r.act_evidence)
         out.append(
-            Escalation("task", r.id, r.kind, r.member_id, r.text, "", r.created_at, r.appeal_id)
+            Escalation(
+                "task",
+                r.id,
+                r.kind,
+                r.member_id,
+                r.text,
+                "",
+                r.created_at,
+                r.appeal_id,
+                message_id=about,
+            )
         )
     out.sort(key=lambda e: (e.created_at, e.kind, e.id))
     return out
+
+
+def _first(ids: Any) -> str | None:
+    return str(ids[0]) if isinstance(ids, list) and ids else None
+
+
+def _message_of(params: str | None, evidence: str | None) -> str | None:
+    """The message a bot action was about: a delete's target, a strike's evidence."""
+    for doc in (params, evidence):
+        try:
+            found = json.loads(doc or "{}").get("message_id")
+        except (ValueError, AttributeError):
+            continue
+        if found:
+            return str(found)
+    return None
 
 
 #: where each platform's adapter declares its adapter-wide set (imported only when the

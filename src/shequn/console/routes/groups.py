@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Row, select
 
 from shequn.botconfig import ConfigError
-from shequn.console import changes, groupview, portfolio
+from shequn.console import changes, conversation, groupview, portfolio
 from shequn.console.access import Action, can, visible_groups
 from shequn.console.context import client_ip, console, lang_of, render, require
 from shequn.groupsettings import layers as glayers
@@ -73,6 +73,17 @@ def group_page(request: Request, group_id: int, msg: str = "") -> Response:
         params_text=groupview.params_text,
         capabilities=groupview.capabilities(c.platforms, key),
     )  # fmt: skip
+
+
+@router.get("/groups/{group_id}/context")
+def context_page(request: Request, group_id: int, m: str = "") -> Response:
+    """The messages around message ``m`` (an alert's, an appeal's), from the archive."""
+    row, key = _group(request, group_id)
+    require(request, Action.VIEW_MODERATION, key)
+    c = console(request)
+    with c.store.engine.connect() as conn:
+        rows = conversation.around(conn, row.id, m[:255]) if m else []
+    return render(request, "context.html", group=row, rows=rows)
 
 
 @router.post("/groups/{group_id}/actions/{action_id}/undo")

@@ -96,6 +96,8 @@ human_tasks = Table(
     Column("status", String(16), nullable=False, default="open"),  # open | done | expired
     Column("created_at", Float, nullable=False),
     Column("done_at", Float, nullable=True),
+    # migration 0023: posted to the operators' group (or passed over: no such group)
+    Column("notified_at", Float, nullable=True),
 )
 
 appeals = Table(
@@ -130,6 +132,8 @@ alerts = Table(
     Column("suggestion_en", Text, nullable=False, default=""),
     Column("status", String(16), nullable=False, default="open"),  # open | done
     Column("created_at", Float, nullable=False),
+    # migration 0023: posted to the operators' group (or passed over: no such group)
+    Column("notified_at", Float, nullable=True),
 )
 
 open_questions = Table(

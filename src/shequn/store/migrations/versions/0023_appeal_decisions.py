@@ -1,4 +1,5 @@
-"""appeals: who appealed (name as shown), the human task, and the decision
+"""appeals: who appealed (name as shown), the human task, and the decision;
+alerts and human tasks: when they were posted to the operators' group
 
 Revision ID: 0023
 Revises: 0022
@@ -22,9 +23,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("decided_at", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
         batch_op.create_index(batch_op.f("ix_appeals_strike_id"), ["strike_id"], unique=False)
+    for table in ("alerts", "human_tasks"):
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.add_column(sa.Column("notified_at", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
+    for table in ("alerts", "human_tasks"):
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_column("notified_at")
     with op.batch_alter_table("appeals") as batch_op:
         batch_op.drop_index(batch_op.f("ix_appeals_strike_id"))
         for name in ("note", "decided_at", "decided_by", "task_id", "member_name"):
