@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from console_helpers import CHROMIUM, PASSWORD, TG, Clock, add_user, group_id, plan_mute, served
+from console_helpers import (
+    CHROMIUM,
+    PASSWORD,
+    T0,
+    TG,
+    Clock,
+    add_user,
+    group_id,
+    plan_mute,
+    served,
+)
 from sqlalchemy import select
 
 from shequn.console.app import create_app
@@ -138,10 +148,10 @@ def test_an_appeal_is_rejected_with_a_note_and_fits_a_phone(live: Live, browser:
     add_user(live.store, "mia", "manager", "A")
     plan_mute(live.store, live.fake, TG, "user900000003")
     with live.store.engine.begin() as conn:
-        strike = appeals.appealable_strike(conn, *TG, "user900000003", time.time())
+        strike = appeals.appealable_strike(conn, *TG, "user900000003", T0 + 60)
         assert strike is not None
         aid = appeals.open_appeal(conn, strike, "我发的是本群的官方活动", member_name="小明",
-                                  now=time.time())  # fmt: skip
+                                  now=T0 + 60)  # fmt: skip
     context = browser.new_context(  # type: ignore[attr-defined]
         locale="zh-CN", viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
     )
