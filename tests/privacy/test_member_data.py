@@ -121,3 +121,24 @@ def test_cli_export_and_erase(archive: Store, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     r = runner.invoke(build_app(), ["member", "export", "qq", "10002", "--db", url])
     assert r.exit_code == 1
+
+
+def test_erase_covers_an_appeal_and_its_strike(archive: Store) -> None:
+    from shequn.actions.appeals import appealable_strike, open_appeal
+    from shequn.actions.moderation import add_strike
+
+    with archive.engine.begin() as conn:
+        add_strike(conn, platform="qq", group_id="g", member_id="10002", rule="ad",
+                   message_id="m1", evidence={"text": "加我微信"}, now=1.0, ttl_days=30)  # fmt: skip
+        strike = appealable_strike(conn, "qq", "g", "10002", 2.0)
+        assert strike is not None
+        open_appeal(conn, strike, "我是张三，那是误判", member_name="张三", now=2.0)
+    assert export_member(archive, "qq", "10002")["appeals"][0]["member_name"] == "张三"
+    counts = erase_member(archive, "qq", "10002", operator="alice", reason="member request")
+    assert counts["appeals"] == counts["strikes"] == 1
+    with archive.engine.connect() as conn:
+        a = conn.execute(select(schema.appeals)).one()
+        s = conn.execute(select(schema.strikes)).one()
+        task = conn.execute(select(schema.human_tasks)).one()
+    assert (a.text, a.member_name, s.evidence, task.text) == ("", "", "{}", "")  # JSON stays JSON
+    assert a.member_id == s.member_id and a.member_id.startswith("erased:")

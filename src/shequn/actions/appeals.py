@@ -87,7 +87,7 @@ def open_appeal(
     aid: int = conn.execute(
         insert(a).values(
             strike_id=strike.id, text=text, status="open", created_at=now,
-            member_name=member_name,
+            platform=strike.platform, member_id=strike.member_id, member_name=member_name,
         ).returning(a.c.id)
     ).scalar_one()  # fmt: skip
     task = add_human_task(

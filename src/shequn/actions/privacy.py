@@ -35,7 +35,18 @@ __all__ = ["PERSONAL_COLUMNS", "MemberNotFound", "erase_member", "export_member"
 
 #: Text columns of bot/feature tables that may hold what a member wrote or is called.
 PERSONAL_COLUMNS = frozenset(
-    {"name", "text", "evidence", "detail", "answer", "question", "content", "intro", "note"}
+    {
+        "name",
+        "member_name",
+        "text",
+        "evidence",
+        "detail",
+        "answer",
+        "question",
+        "content",
+        "intro",
+        "note",
+    }
 )
 _ARCHIVE = frozenset(
     {"members", "member_names", "messages", "mentions", "membership_events", "reactions", "renames"}

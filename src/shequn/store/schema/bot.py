@@ -108,8 +108,11 @@ appeals = Table(
     Column("text", Text, nullable=False),
     Column("status", String(16), nullable=False, default="open"),  # open | accepted | rejected
     Column("created_at", Float, nullable=False),
-    # migration 0023: the name the member showed (the answer @-mentions it), the human
-    # task the appeal opened, and the decision
+    # migration 0023: whose it is (as other bot tables keep it: a member's erasure finds
+    # it), the name they showed (the answer @-mentions it), the human task the appeal
+    # opened, and the decision
+    Column("platform", String(32), nullable=True),
+    Column("member_id", String(255), nullable=True),
     Column("member_name", String(255), nullable=True),
     Column("task_id", Integer, nullable=True),
     Column("decided_by", String(255), nullable=True),

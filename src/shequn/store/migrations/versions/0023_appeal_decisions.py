@@ -17,6 +17,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("appeals") as batch_op:
+        # whose appeal it is, as bot tables keep it (a member's erasure finds it)
+        batch_op.add_column(sa.Column("platform", sa.String(32), nullable=True))
+        batch_op.add_column(sa.Column("member_id", sa.String(255), nullable=True))
         batch_op.add_column(sa.Column("member_name", sa.String(255), nullable=True))
         batch_op.add_column(sa.Column("task_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("decided_by", sa.String(255), nullable=True))
@@ -34,5 +37,13 @@ def downgrade() -> None:
             batch_op.drop_column("notified_at")
     with op.batch_alter_table("appeals") as batch_op:
         batch_op.drop_index(batch_op.f("ix_appeals_strike_id"))
-        for name in ("note", "decided_at", "decided_by", "task_id", "member_name"):
+        for name in (
+            "note",
+            "decided_at",
+            "decided_by",
+            "task_id",
+            "member_name",
+            "member_id",
+            "platform",
+        ):
             batch_op.drop_column(name)
