@@ -21,6 +21,8 @@ from enum import StrEnum
 import msgspec
 
 __all__ = [
+    "DIRECT",
+    "DirectMessage",
     "Event",
     "GroupSeen",
     "JoinMethod",
@@ -32,6 +34,8 @@ __all__ = [
     "MessageKind",
     "MessagePosted",
     "ReactionAdded",
+    "direct_chat",
+    "direct_member",
     "to_datetime",
 ]
 
@@ -164,6 +168,34 @@ class JoinRequested(msgspec.Struct, frozen=True, gc=False):
     answer: str = ""  # what the applicant wrote in the request, if anything
 
 
+#: Prefix of the pseudo group id of a member's private chat with the bot.
+DIRECT = "dm:"
+
+
+def direct_chat(member_id: str) -> str:
+    """The pseudo group id of ``member_id``'s private chat with the bot (``dm:<id>``):
+    the pipeline keys, leases and answers it like a group; adapters map it back."""
+    return DIRECT + member_id
+
+
+def direct_member(group_id: str) -> str | None:
+    """The member a ``dm:`` pseudo group id is the private chat of; None for a group."""
+    return group_id[len(DIRECT) :] if group_id.startswith(DIRECT) else None
+
+
+class DirectMessage(msgspec.Struct, frozen=True, gc=False):
+    """A member writes to the bot privately (a muted or removed member can still
+    appeal there). ``group_id`` is :func:`direct_chat` of the sender. Not archived:
+    the archive keeps what was said in groups."""
+
+    platform: str
+    group_id: str
+    message_id: str
+    ts: float
+    sender: MemberRef
+    text: str = ""
+
+
 Event = (
     MessagePosted
     | MemberJoined
@@ -172,6 +204,7 @@ Event = (
     | MemberRenamed
     | GroupSeen
     | JoinRequested
+    | DirectMessage
 )
 
 

@@ -59,6 +59,7 @@ from shequn.actions.moderation import (
 from shequn.actions.notices import Notices
 from shequn.botconfig import GroupSettings
 from shequn.events import (
+    DirectMessage,
     Event,
     GroupSeen,
     JoinRequested,
@@ -136,6 +137,8 @@ def event_key(ev: Event) -> str:
         key = f"rename:{ev.group_id}:{ev.event_id}"
     elif isinstance(ev, JoinRequested):
         key = f"request:{ev.group_id}:{ev.request_id}"
+    elif isinstance(ev, DirectMessage):
+        key = f"dm:{ev.group_id}:{ev.message_id}"
     elif isinstance(ev, ReactionAdded):
         who = ev.member.platform_id if ev.member else ""
         key = f"react:{ev.group_id}:{ev.message_id}:{ev.emoji}:{who}"
@@ -483,7 +486,9 @@ class Pipeline:
             writer.flush()
             ctx = Context(conn, platform, event, settings, now, key, qr=qr,
                           new_message=writer.stats.messages > 0)  # fmt: skip
-            if not isinstance(event, GroupSeen):
+            if isinstance(event, DirectMessage):  # no group: only what answers a member
+                await appeals.handle_direct(ctx, self.settings_for_group)
+            elif not isinstance(event, GroupSeen):
                 await self._run_handlers(ctx)
         if self.inline_calls:
             await self._carry_out(platform, now, ctx.planned, group_id=event.group_id)
@@ -890,8 +895,10 @@ class Pipeline:
             text = _WARN[lang].format(
                 name=sender.name or mid, label=_LABEL[lang].get(rule, rule), n=before + 1
             )
-            if s.appeals:
-                text = _APPEAL_HINT[lang].format(warn=text, hint=appeal_say(lang, "hint"))
+            if s.appeals:  # where members can write to the bot, say they may there too
+                private = getattr(ctx.platform, "direct_messages", False)
+                hint = appeal_say(lang, "hint_direct" if private else "hint")
+                text = _APPEAL_HINT[lang].format(warn=text, hint=hint)
             ctx.plan("send", params={"text": text}, **common)
         elif step.kind == "mute":
             ctx.plan("mute", params={"seconds": step.seconds}, **common)

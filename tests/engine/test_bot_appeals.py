@@ -4,10 +4,11 @@ accepts (the mute is lifted, the strike taken back) or rejects (with a note)."""
 from __future__ import annotations
 
 import pytest
-from bot_transcript import GROUP, audit, make_chat, params, rows, user
+from bot_transcript import GROUP, Chat, audit, make_chat, params, rows, user
 
 from shequn.actions.appeals import decide
 from shequn.botconfig import GroupSettings
+from shequn.events import DirectMessage, MemberRef, direct_chat
 from shequn.features.strikes.appeals import parse
 from shequn.store import Store, schema
 
@@ -177,3 +178,64 @@ async def test_a_mute_that_ran_its_course_is_not_lifted_again(store: Store) -> N
     assert [(s.status, s.revoked_by) for s in strikes] == [
         ("active", None), ("revoked", "console:admin")
     ]  # fmt: skip
+
+
+async def dm(chat: Chat, who: MemberRef, text: str, n: int) -> None:
+    ev = DirectMessage(
+        "fake", direct_chat(who.platform_id), f"d{n}", chat.clock.advance(1), who, text
+    )
+    await chat.pipeline.handle(ev, chat.platform)
+
+
+async def test_a_muted_member_appeals_in_private_and_hears_back_there(store: Store) -> None:
+    chat = make_chat(store)
+    for _ in range(2):
+        await chat.say(ALICE, AD)  # warned, then muted: no word in the group any more
+    chat.take()
+    await dm(chat, ALICE, "你好", 1)
+    (help_text,) = sends(chat.take())
+    assert help_text.startswith("Alice 你好，我是群管理机器人") and "申诉 理由" in help_text
+    await dm(chat, ALICE, "申诉 我只是转发了活动通知", 2)
+    (appeal,) = rows(store, schema.appeals)
+    assert (appeal.via, appeal.text) == ("dm", "我只是转发了活动通知")
+    assert appeal.strike_id == rows(store, schema.strikes, schema.strikes.c.id)[1].id
+    assert chat.take() == [
+        ("send", {"group_id": "dm:alice", "text": f"@Alice 已收到你的申诉（#{appeal.id}），管理员会尽快处理。",
+                  "reply_to": None}),
+    ]  # fmt: skip
+    await dm(chat, ALICE, "申诉 我只是转发了活动通知", 2)  # the same message redelivered
+    assert chat.take() == [] and len(rows(store, schema.appeals)) == 1
+    await decide(store, chat.platform, appeal.id, accept=True, operator="console:admin",
+                 now=chat.clock())  # fmt: skip
+    assert chat.take() == [
+        ("mute", {"group_id": GROUP, "member_id": "alice", "seconds": 0}),
+        ("send", {"group_id": "dm:alice", "text": f"@Alice 你的申诉（#{appeal.id}）已通过，这次违规记录已撤销。",
+                  "reply_to": None}),
+    ]  # fmt: skip
+    # nothing private reached the archive
+    assert [m.text for m in rows(store, schema.messages)] == [AD, AD]
+    await dm(chat, BOB, "申诉 我也要", 3)
+    assert sends(chat.take()) == ["@Bob 你目前没有可以申诉的违规记录。"]
+
+
+async def test_in_private_the_strikes_group_decides_if_appeals_are_open(store: Store) -> None:
+    chat = make_chat(store, GroupSettings(appeals=False, language="en"))
+    await chat.say(ALICE, AD)
+    chat.take()
+    await dm(chat, ALICE, "/appeal it was a mistake", 1)
+    (text,) = sends(chat.take())
+    assert text.startswith("Hello Alice, I am the group's moderation bot.")
+    assert rows(store, schema.appeals) == []
+    await dm(chat, BOB, "/appeal ?", 2)  # no strike anywhere: the default settings answer
+    assert sends(chat.take())[0].startswith("Hello Bob,")  # closed there too
+
+
+async def test_where_members_can_write_privately_the_warning_says_so(store: Store) -> None:
+    from shequn.platforms.port import FakePlatform
+
+    chat = make_chat(store, platform=FakePlatform(direct_messages=True))
+    await chat.say(ALICE, AD)
+    assert sends(chat.take()) == [
+        "@Alice 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。"
+        "如有误判，可发送「申诉 理由」（被禁言后也可以私聊我发送）。"
+    ]

@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from shequn.events import (
+    DirectMessage,
     Event,
     JoinMethod,
     JoinRequested,
@@ -70,7 +71,10 @@ EXPECTED: dict[str, list[Event]] = {
         _msg("1011", 1700000010, MemberRef("10002000", "小明", is_operator=True),
              kind=MessageKind.FORWARD, forwarded=True)
     ],
-    "private_message": [],
+    # a private message to the account: its text segments (the @all is group-only)
+    "private_message": [
+        DirectMessage("qq", "dm:1", "1", 0.0, MemberRef("1", "Test"), "Test text")
+    ],
     "heartbeat": [],
     "increase_approve": [
         MemberJoined("qq", G, "group_increase:1700000012:100100:10004000", 1700000012.0,
@@ -152,7 +156,7 @@ class FakeImplementation:
             frame = json.loads(msg.data)
             self.actions.append({k: frame[k] for k in ("action", "params")})
             reply: dict[str, Any] = {"status": "ok", "retcode": 0, "data": None}
-            if frame["action"] == "send_group_msg":
+            if frame["action"] in ("send_group_msg", "send_private_msg"):
                 reply["data"] = {"message_id": 4242}
             reply.update(self.replies.get(frame["action"], {}))
             reply["echo"] = frame["echo"]
@@ -227,6 +231,7 @@ async def test_forward_mode_sends_the_exact_action_frames(
 
     assert await adapter.send(G, "欢迎", reply_to="1001") == "4242"
     assert await adapter.send(G, "hello") == "4242"
+    assert await adapter.send("dm:10002000", "收到") == "4242"  # a private answer
     await adapter.delete(G, "1001")
     await adapter.mute(G, "10002000", 600)
     await adapter.mute(G, "10002000", 0)
@@ -247,6 +252,9 @@ async def test_forward_mode_sends_the_exact_action_frames(
         ]}},
         {"action": "send_group_msg", "params": {"group_id": group, "message": [
             {"type": "text", "data": {"text": "hello"}},
+        ]}},
+        {"action": "send_private_msg", "params": {"user_id": user, "message": [
+            {"type": "text", "data": {"text": "收到"}},
         ]}},
         {"action": "delete_msg", "params": {"message_id": 1001}},
         {"action": "set_group_ban", "params": {"group_id": group, "user_id": user, "duration": 600}},

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from shequn.events import (
+    DirectMessage,
     Event,
     GroupSeen,
     JoinMethod,
@@ -91,7 +92,11 @@ EXPECTED: dict[str, list[Event]] = {
         JoinRequested("telegram", G, "999000666", 1691531950.0, MemberRef("999000666", "Grace"))
     ],
     "forum_topic_message": [_msg("43", 1691531960, text="我报名")],
-    "private_text": [],
+    # a member's private message to the bot: the private chat's id is the user's id
+    "private_text": [
+        DirectMessage("telegram", "dm:234140659", "698", 1650205024.0,
+                      MemberRef("234140659", "Dmitry"), "test")
+    ],
 }  # fmt: skip
 
 
@@ -273,6 +278,7 @@ async def test_actions_send_the_exact_methods_and_bodies(api: tuple[FakeBotApi, 
     adapter = TelegramAdapter(TOKEN, base, clock=lambda: 1_700_000_000.5)
     assert await adapter.send(G, "欢迎", reply_to="31") == "4242"
     assert await adapter.send(G, "hi") == "4242"
+    assert await adapter.send("dm:5068627745", "收到") == "4242"  # a private answer
     await adapter.delete(G, "31")
     await adapter.mute(G, "999000333", 600)
     await adapter.mute(G, "999000333", 0)
@@ -292,6 +298,7 @@ async def test_actions_send_the_exact_methods_and_bodies(api: tuple[FakeBotApi, 
                          "reply_parameters": {"message_id": 31,
                                               "allow_sending_without_reply": True}}),
         ("sendMessage", {"chat_id": CHAT, "text": "hi"}),
+        ("sendMessage", {"chat_id": 5068627745, "text": "收到"}),
         ("deleteMessage", {"chat_id": CHAT, "message_id": 31}),
         ("restrictChatMember", {"chat_id": CHAT, "user_id": user,
                                 "permissions": {"can_send_messages": False},

@@ -1,8 +1,9 @@
 """Appeals (申诉): a member contests a strike; an operator accepts or rejects it.
 
 A member appeals from the group (``申诉 <理由>`` / ``/appeal <reason>``, see
-:mod:`shequn.features.strikes.appeals`) against their newest strike that still
-counts. One appeal per strike: it opens a human task with the strike's evidence, and
+:mod:`shequn.features.strikes.appeals`) against their newest strike there that still
+counts, or in a private chat with the bot (where a muted or removed member can still
+write) against their newest strike in any group; the answer goes where they asked. One appeal per strike: it opens a human task with the strike's evidence, and
 the console's answer closes both. Accepting takes the strike back the way undo does
 (an unmute or unban where the strike led to one, the strike revoked) and tells the
 member; rejecting tells the member, with the operator's note. Every step is an audit
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select, update
 
 from shequn.actions.moderation import add_human_task, carry_out, plan, plan_undo
+from shequn.events import direct_chat
 from shequn.platforms.port import Platform
 from shequn.store import Store, schema
 
@@ -36,6 +38,9 @@ _TEXT = {
         "rejected": "@{name} 你的申诉（#{id}）未通过。{note}",
         "note": "说明：{note}",
         "hint": "如有误判，可发送「申诉 理由」。",
+        "hint_direct": "如有误判，可发送「申诉 理由」（被禁言后也可以私聊我发送）。",
+        "direct_help": "{name} 你好，我是群管理机器人。对违规记录有异议时，请发送「申诉 理由」，"
+        "管理员会处理并在这里回复你。",
     },
     "en": {
         "received": "@{name} your appeal (#{id}) is in; an admin will look at it soon.",
@@ -48,6 +53,10 @@ _TEXT = {
         "rejected": "@{name} your appeal (#{id}) is not accepted.{note}",
         "note": " Note: {note}",
         "hint": "If this is a mistake, send “/appeal <reason>”.",
+        "hint_direct": "If this is a mistake, send “/appeal <reason>” (in private to me "
+        "if you are muted).",
+        "direct_help": "Hello {name}, I am the group's moderation bot. To contest a strike, "
+        "send “/appeal <reason>”; an admin will decide and answer you here.",
     },
 }
 
@@ -57,17 +66,20 @@ def say(lang: str, key: str, **kw: object) -> str:
 
 
 def appealable_strike(
-    conn: Connection, platform: str, group_id: str, member_id: str, now: float
+    conn: Connection, platform: str, group_id: str | None, member_id: str, now: float
 ) -> Row[Any] | None:
-    """The member's newest strike in the group that still counts, or None."""
+    """The member's newest strike that still counts, in the group (any group of the
+    platform when ``group_id`` is None: an appeal made in private), or None."""
     s = schema.strikes
     q = (
         select(s)
-        .where(s.c.platform == platform, s.c.group_id == group_id, s.c.member_id == member_id)
+        .where(s.c.platform == platform, s.c.member_id == member_id)
         .where(s.c.status == "active", s.c.expires_at > now)
         .order_by(s.c.created_at.desc(), s.c.id.desc())
         .limit(1)
     )
+    if group_id is not None:
+        q = q.where(s.c.group_id == group_id)
     return conn.execute(q).first()
 
 
@@ -78,7 +90,13 @@ def appeal_of(conn: Connection, strike_id: int) -> Row[Any] | None:
 
 
 def open_appeal(
-    conn: Connection, strike: Row[Any], text: str, *, member_name: str, now: float
+    conn: Connection,
+    strike: Row[Any],
+    text: str,
+    *,
+    member_name: str,
+    now: float,
+    via: str = "group",
 ) -> int:
     """The appeal row and the human task that asks an operator to decide it."""
     evidence = json.loads(strike.evidence or "{}")
@@ -88,6 +106,7 @@ def open_appeal(
         insert(a).values(
             strike_id=strike.id, text=text, status="open", created_at=now,
             platform=strike.platform, member_id=strike.member_id, member_name=member_name,
+            via=via,
         ).returning(a.c.id)
     ).scalar_one()  # fmt: skip
     task = add_human_task(
@@ -148,11 +167,13 @@ async def decide(
         name = row.member_name or strike.member_id
         remark = say(lang, "note", note=note) if note else ""
         text = say(lang, status, name=name, id=appeal_id, note=remark)
+        # answered where the member asked: in private a muted or removed member hears it
+        where = direct_chat(strike.member_id) if row.via == "dm" else strike.group_id
         new.append(
             plan(
                 conn,
                 platform,
-                group_id=strike.group_id,
+                group_id=where,
                 kind="send",
                 now=now,
                 member_id=strike.member_id,

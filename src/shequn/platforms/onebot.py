@@ -35,6 +35,7 @@ import aiohttp
 from aiohttp import web
 
 from shequn.events import (
+    DirectMessage,
     Event,
     JoinMethod,
     JoinRequested,
@@ -44,6 +45,8 @@ from shequn.events import (
     MemberRenamed,
     MessageKind,
     MessagePosted,
+    direct_chat,
+    direct_member,
 )
 from shequn.platforms.port import (
     Capability,
@@ -237,16 +240,33 @@ def _request(raw: dict[str, Any]) -> list[Event]:
     ]
 
 
+def _direct(raw: dict[str, Any]) -> list[Event]:
+    """A private message to the account (friend or a temporary session from a group)."""
+    text = "".join(
+        str((seg.get("data") or {}).get("text", ""))
+        for seg in _segments(raw.get("message"))
+        if seg.get("type") == "text"
+    ).strip()
+    sender = _sender(raw)
+    if not text or not sender.platform_id:
+        return []
+    return [DirectMessage(PLATFORM, direct_chat(sender.platform_id), str(raw["message_id"]),
+                          float(raw.get("time", 0)), sender, text)]  # fmt: skip
+
+
 def translate(raw: dict[str, Any]) -> list[Event]:
-    """Internal events for one OneBot v11 event frame (group traffic only)."""
+    """Internal events for one OneBot v11 event frame: group traffic, and members'
+    private messages to the account."""
     post = raw.get("post_type")
     if post == "message" and raw.get("message_type") == "group":
         return _message(raw)
+    if post == "message" and raw.get("message_type") == "private":
+        return _direct(raw)
     if post == "notice":
         return _notice(raw)
     if post == "request":
         return _request(raw)
-    return []  # meta_event (heartbeat, lifecycle), private messages, message_sent
+    return []  # meta_event (heartbeat, lifecycle), message_sent
 
 
 _ROLES = ("owner", "admin", "member")
@@ -273,6 +293,8 @@ class OneBotAdapter:
     name = PLATFORM
     #: seconds between two calls (QQ flags accounts that recall or mute in rapid bursts)
     min_call_interval = 0.1
+    #: Members can write to the bot privately (appeals: :class:`DirectMessage`).
+    direct_messages = True
     capabilities = frozenset(Capability) - {Capability.ROLE}  # QQ groups have no roles
 
     def __init__(
@@ -533,7 +555,11 @@ class OneBotAdapter:
         if reply_to:
             message.append({"type": "reply", "data": {"id": reply_to}})
         message.append({"type": "text", "data": {"text": text}})
-        data = await self.call("send_group_msg", group_id=_id(group_id), message=message)
+        member = direct_member(group_id)
+        if member is not None:  # a member's private chat with the account
+            data = await self.call("send_private_msg", user_id=_id(member), message=message)
+        else:
+            data = await self.call("send_group_msg", group_id=_id(group_id), message=message)
         return str((data or {}).get("message_id", ""))
 
     async def delete(self, group_id: str, message_id: str, *, reason: str = "") -> None:

@@ -267,6 +267,7 @@ class FakePlatform:
     capabilities: frozenset[Capability] = frozenset(Capability)
     calls: list[Call] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)  # what fetch_media serves
+    direct_messages: bool = False  # members can write to it privately (as Telegram, QQ)
     _next_id: int = 0
 
     def _record(self, cap: Capability, name: str, **args: Any) -> None:

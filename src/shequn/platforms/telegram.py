@@ -32,6 +32,7 @@ from typing import Any
 import aiohttp
 
 from shequn.events import (
+    DirectMessage,
     Event,
     GroupSeen,
     JoinMethod,
@@ -41,6 +42,8 @@ from shequn.events import (
     MemberRef,
     MessageKind,
     MessagePosted,
+    direct_chat,
+    direct_member,
 )
 from shequn.platforms.port import (
     Capability,
@@ -233,10 +236,25 @@ def _chat_member(upd: dict[str, Any]) -> list[Event]:
     return []  # promotions, restrictions, title changes
 
 
+def _direct(msg: dict[str, Any]) -> list[Event]:
+    """A member's private message to the bot (a private chat's id is the user's id)."""
+    sender = msg.get("from")
+    text = str(msg.get("text") or msg.get("caption") or "")
+    if not isinstance(sender, dict) or not text:
+        return []
+    member = _user(sender)
+    chat = direct_chat(member.platform_id)
+    return [DirectMessage(PLATFORM, chat, str(msg["message_id"]), float(msg.get("date", 0)),
+                          member, text)]  # fmt: skip
+
+
 def translate(update: dict[str, Any]) -> list[Event]:
-    """Internal events for one Bot API ``Update`` (groups and supergroups only)."""
+    """Internal events for one Bot API ``Update``: groups and supergroups, and members'
+    private messages to the bot."""
     if isinstance(update.get("message"), dict):
         msg = update["message"]
+        if msg["chat"].get("type") == "private":
+            return _direct(msg)
         return _message(msg) if msg["chat"].get("type") in GROUP_TYPES else []
     if isinstance(update.get("chat_member"), dict):
         upd = update["chat_member"]
@@ -304,6 +322,8 @@ class TelegramAdapter:
     name = PLATFORM
     #: seconds between two calls (Bot API: about 30 messages a second per bot)
     min_call_interval = 0.035
+    #: Members can write to the bot privately (appeals: :class:`DirectMessage`).
+    direct_messages = True
     capabilities = frozenset(Capability) - {Capability.SET_CARD, Capability.ROLE}
 
     def __init__(
@@ -481,7 +501,9 @@ class TelegramAdapter:
     # -- acting ----------------------------------------------------------------------
 
     async def send(self, group_id: str, text: str, *, reply_to: str | None = None) -> str:
-        params: dict[str, Any] = {"chat_id": int(group_id), "text": text}
+        # a member's private chat with the bot has the member's id as its chat id
+        chat = direct_member(group_id) or group_id
+        params: dict[str, Any] = {"chat_id": int(chat), "text": text}
         if reply_to:
             # still send if the message replied to is gone
             params["reply_parameters"] = {

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from shequn.events import (
+    DirectMessage,
     Event,
     GroupSeen,
     JoinRequested,
@@ -227,6 +228,8 @@ class ArchiveWriter:
             return
         elif type(ev) is JoinRequested:
             return  # a request is not membership; the join that follows is recorded
+        elif type(ev) is DirectMessage:
+            return  # a private chat with the bot is not group content
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(f"not an archive event: {ev!r}")
         self._pending += 1

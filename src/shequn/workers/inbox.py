@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.events import (
+    DirectMessage,
     Event,
     GroupSeen,
     JoinRequested,
@@ -54,6 +55,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
         JoinRequested,
         ReactionAdded,
         GroupSeen,
+        DirectMessage,
     )
 }
 _ENCODER = msgspec.json.Encoder()

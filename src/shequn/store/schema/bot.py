@@ -114,6 +114,7 @@ appeals = Table(
     Column("platform", String(32), nullable=True),
     Column("member_id", String(255), nullable=True),
     Column("member_name", String(255), nullable=True),
+    Column("via", String(8), nullable=True),  # group | dm: where the answer goes
     Column("task_id", Integer, nullable=True),
     Column("decided_by", String(255), nullable=True),
     Column("decided_at", Float, nullable=True),

@@ -21,6 +21,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("platform", sa.String(32), nullable=True))
         batch_op.add_column(sa.Column("member_id", sa.String(255), nullable=True))
         batch_op.add_column(sa.Column("member_name", sa.String(255), nullable=True))
+        # where the member appealed, so the answer goes there: "group" or "dm"
+        batch_op.add_column(sa.Column("via", sa.String(8), nullable=True))
         batch_op.add_column(sa.Column("task_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("decided_by", sa.String(255), nullable=True))
         batch_op.add_column(sa.Column("decided_at", sa.Float(), nullable=True))
@@ -42,6 +44,7 @@ def downgrade() -> None:
             "decided_at",
             "decided_by",
             "task_id",
+            "via",
             "member_name",
             "member_id",
             "platform",
