@@ -6,7 +6,7 @@
 2. **record**: claim the key in ``processed_events`` (a redelivered event finds it
    and stops here) and write the event to the archive with :class:`ArchiveWriter`;
 3. **handlers by priority**: the entry gate (10), moderation (20), live-layer
-   counting (25), appeals (27), invites (30), activities (35), check-in (40), FAQ (45), the question watch (50),
+   counting (25), appeals (27), invites (30), help (33), activities (35), check-in (40), FAQ (45), the question watch (50),
    layer commands (60) and any registered feature; a handler returning ``True`` stops the
    rest; each runs in a savepoint and an exception goes to :meth:`on_error` (logged,
    its writes rolled back) without killing the loop.
@@ -71,6 +71,7 @@ from shequn.events import (
     ReactionAdded,
 )
 from shequn.features import activities, checkin, content, faq, invites, layers
+from shequn.features import help as help_command
 from shequn.features.flood import FloodWatch
 from shequn.features.moderation import qr
 from shequn.features.moderation.verdict import Verdict
@@ -353,6 +354,7 @@ class Pipeline:
         self.register("gate", self._gate, priority=10)
         self.register("moderation", self._moderation, priority=20)
         self.register("appeals", appeals.handle, priority=27)
+        self.register("help", help_command.handle, priority=33)
         self.register("activities", activities.handle, priority=35)
         self.register("checkin", checkin.handle, priority=40)
         self.register("faq", faq.handle, priority=45)
