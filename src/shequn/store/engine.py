@@ -43,10 +43,22 @@ def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _savepoint_writes(conn: Connection, _name: str | None) -> None:
-    # A SAVEPOINT outside a transaction would open a deferred one (Python's sqlite3
-    # does not BEGIN before it), whose reads then make its first write fail at once.
-    begin_writing(conn)
+def _savepoints_write(engine: Engine) -> None:
+    """Before a SAVEPOINT, make sure the transaction writes (:func:`begin_writing`).
+
+    A SAVEPOINT outside a transaction would open a deferred one (Python's sqlite3 does
+    not BEGIN before it), whose reads then make its first write fail at once. Done on
+    this engine's dialect rather than with a ``savepoint`` event listener: any
+    connection event makes SQLAlchemy dispatch events around every statement, which
+    measured 5-12 µs more per small statement.
+    """
+    plain = engine.dialect.do_savepoint
+
+    def do_savepoint(connection: Connection, name: str) -> None:
+        begin_writing(connection)
+        plain(connection, name)
+
+    engine.dialect.do_savepoint = do_savepoint  # type: ignore[method-assign]
 
 
 @dataclass(slots=True)
@@ -92,7 +104,7 @@ def open_store(url: str | None = None, *, upgrade: bool = True) -> Store:
             Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(resolved)
         event.listen(engine, "connect", _tune_sqlite)
-        event.listen(engine, "savepoint", _savepoint_writes)
+        _savepoints_write(engine)
     else:
         engine = create_engine(resolved, pool_pre_ping=True)
     if upgrade:
