@@ -32,7 +32,14 @@ PLATFORMS = list(DRIVERS)
 
 def warning(driver: Driver, who: Member, n: int = 1) -> str:
     name = driver.shown_name(who)
-    return f"@{name} 请勿发布广告，这是第 {n} 次违规，再犯将被禁言或移出。如有误判，可发送「申诉 理由」。"
+    # where members can write to the bot privately, the hint says a muted one may there
+    private = (
+        "（被禁言后也可以私聊我发送）" if getattr(driver.adapter, "direct_messages", False) else ""
+    )
+    return (
+        f"@{name} 请勿发布广告，这是第 {n} 次违规，再犯将被禁言或移出。"
+        f"如有误判，可发送「申诉 理由」{private}。"
+    )
 
 
 async def step(driver: Driver, expected: list[Effect], *, replies: bool = False) -> None:

@@ -22,6 +22,11 @@ Matrix specifics worth knowing:
   send messages and to change power levels for a mute). The adapter follows that
   state event in every sync (:meth:`MatrixAdapter.capabilities_for`), and an
   ``M_FORBIDDEN`` answer drops the capability until the levels change.
+* **Private chats**: a room the bot is invited to as a direct chat (``is_direct`` on
+  the invite) is a member's private chat with the bot, not a group: its messages
+  become :class:`DirectMessage` (``dm:<user id>``; a muted or removed member appeals
+  there) and nothing else in it is an event. The bot records it in its ``m.direct``
+  account data, Matrix's own place for that, so a restart knows it again.
 * End-to-end encryption is not available (no ``python3-olm``); encrypted messages
   arrive as ``MessageKind.OTHER`` with no text, counted but unread.
 """
@@ -30,15 +35,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import aiohttp
 from nio import AsyncClient, AsyncClientConfig, ErrorResponse, MessageDirection, SyncResponse
 
 from shequn.events import (
+    DirectMessage,
     Event,
     GroupSeen,
     JoinMethod,
@@ -50,6 +58,8 @@ from shequn.events import (
     MessageKind,
     MessagePosted,
     ReactionAdded,
+    direct_chat,
+    direct_member,
 )
 from shequn.platforms.port import (
     Capability,
@@ -223,6 +233,26 @@ def translate(
 # --------------------------------------------------------------------------- the adapter
 
 
+def _direct_inviter(invite: Any, own_id: str) -> str | None:
+    """Who invited the bot to a private chat (``is_direct`` on its invite), or None.
+
+    ``invite_state`` holds nio's stripped-state events (``InviteMemberEvent``: its
+    ``state_key``, ``content`` and ``sender``), or raw dicts.
+    """
+    for ev in getattr(invite, "invite_state", ()) or ():
+        if isinstance(ev, dict):
+            if ev.get("type") != "m.room.member":
+                continue
+            key, content, sender = ev.get("state_key"), ev.get("content"), ev.get("sender")
+        elif hasattr(ev, "membership"):
+            key, content, sender = ev.state_key, ev.content, getattr(ev, "sender", None)
+        else:
+            continue
+        if key == own_id and isinstance(content, dict) and content.get("is_direct") is True:
+            return sender if isinstance(sender, str) and sender != own_id else None
+    return None
+
+
 def _own_join(raws: list[dict[str, Any]], own_id: str) -> int:
     """Index of the bot's own join in a timeline (0 when it is not there)."""
     for i, raw in enumerate(raws):
@@ -348,6 +378,8 @@ class MatrixAdapter:
     timeline_limit = _TIMELINE_LIMIT
     #: seconds between two calls (homeservers rate-limit clients; Synapse defaults allow bursts, not floods)
     min_call_interval = 0.05
+    #: Members can write to the bot privately (appeals: :class:`DirectMessage`).
+    direct_messages = True
     capabilities = frozenset(
         {Capability.SEND, Capability.REPLY, Capability.DELETE, Capability.MUTE,
          Capability.KICK, Capability.BAN, Capability.APPROVE_JOIN, Capability.FETCH_MEDIA}
@@ -387,6 +419,9 @@ class MatrixAdapter:
         self._loop_task: asyncio.Task[Any] | None = None
         #: Seconds spent in translation and the handler, one entry per event (bench).
         self.timings: list[float] = []
+        #: Private chats: room id -> the member's user id, and the member's room.
+        self._direct: dict[str, str] = {}
+        self._dm_room: dict[str, str] = {}
 
     def capabilities_for(self, group_id: str) -> frozenset[Capability]:
         """What the bot may do in one room (the adapter-wide set until its levels arrive)."""
@@ -486,11 +521,16 @@ class MatrixAdapter:
         self, resp: SyncResponse, handle: EventHandler, *, skip_history: bool
     ) -> None:
         own = self.user_id
-        for room_id in resp.rooms.invite:
+        self._learn_direct(resp)
+        for room_id, invite in resp.rooms.invite.items():
             try:
                 await _call("join", self._client.join(room_id))
             except MatrixError as exc:  # the invite may be gone already; not fatal
                 log.warning("%s", exc)
+                continue
+            member = _direct_inviter(invite, own)
+            if member is not None:
+                await self._remember_direct(room_id, member)
         # Rooms left (the bot was kicked or banned) carry their last events too.
         left = {r: i for r, i in resp.rooms.leave.items() if r in self._rooms}
         for room_id, info in (resp.rooms.join | left).items():
@@ -504,6 +544,9 @@ class MatrixAdapter:
                 seen = {r.get("event_id") for r in raws}
                 raws = [r for r in gap if r.get("event_id") not in seen] + raws
             self.learn_levels(room_id, [getattr(e, "source", None) for e in info.state] + raws)
+            if room_id in self._direct:
+                await self._deliver_direct(room_id, raws, handle, skip_history=skip_history)
+                continue
             if room_id not in self._rooms:
                 self._rooms.add(room_id)
                 title = room.display_name if room is not None else ""
@@ -523,6 +566,57 @@ class MatrixAdapter:
         self._rooms.difference_update(left)
         for room_id in left:  # kicked, banned or gone: nothing to do there any more
             self.rights.learn(room_id, frozenset())
+
+    # ---- private chats
+
+    def _learn_direct(self, resp: SyncResponse) -> None:
+        """The private chats in the bot's ``m.direct`` account data (a sync carries it)."""
+        for ev in getattr(resp, "account_data_events", ()):
+            if getattr(ev, "type", None) != "m.direct" or not isinstance(ev.content, dict):
+                continue
+            for member, rooms in ev.content.items():
+                for room in rooms if isinstance(rooms, list) else ():
+                    self._direct[str(room)] = str(member)
+                    self._dm_room[str(member)] = str(room)
+
+    async def _remember_direct(self, room_id: str, member: str) -> None:
+        """Record a new private chat, here and in the bot's ``m.direct`` account data."""
+        self._direct[room_id] = member
+        self._dm_room[member] = room_id
+        mapping: dict[str, list[str]] = {}
+        for room, who in self._direct.items():
+            mapping.setdefault(who, []).append(room)
+        path = f"/_matrix/client/v3/user/{quote(self.user_id, safe='')}/account_data/m.direct"
+        headers = {"Authorization": f"Bearer {self._client.access_token}"}
+        try:
+            resp = await self._client.send("PUT", path, json.dumps(mapping), headers=headers)
+            if resp.status >= 400:
+                log.warning("m.direct not saved (%s): %s", resp.status, await resp.text())
+        except (aiohttp.ClientError, TimeoutError) as exc:  # known until a restart anyway
+            log.warning("m.direct not saved: %s", exc)
+
+    async def _deliver_direct(
+        self, room_id: str, raws: list[dict[str, Any]], handle: EventHandler, *, skip_history: bool
+    ) -> None:
+        """A private chat's new messages from the member, as :class:`DirectMessage`."""
+        own, member = self.user_id, self._direct[room_id]
+        if room_id not in self._rooms:
+            self._rooms.add(room_id)
+            raws = [] if skip_history else raws[_own_join(raws, own) :]
+        for raw in raws:
+            content = raw.get("content") or {}
+            body = content.get("body") if isinstance(content, dict) else None
+            if raw.get("type") != "m.room.message" or raw.get("sender") != member:
+                continue
+            if not isinstance(body, str) or not body.strip() or "m.new_content" in content:
+                continue
+            ts = float(raw.get("origin_server_ts", 0)) / 1000
+            sender = _ref(member, "", own)
+            text = _strip_reply_fallback(body)
+            await handle(
+                DirectMessage(PLATFORM, direct_chat(member), raw["event_id"], ts, sender, text),
+                self,
+            )
 
     async def _backfill(self, room_id: str, start: str | None, until: str | None) -> list[dict]:
         """The room's events from ``start`` back to the sync token ``until``, oldest first."""
@@ -553,6 +647,12 @@ class MatrixAdapter:
 
     async def send(self, group_id: str, text: str, *, reply_to: str | None = None) -> str:
         await self._ensure_login()
+        member = direct_member(group_id)
+        if member is not None:  # a member's private chat: the room they invited the bot to
+            room = self._dm_room.get(member)
+            if room is None:
+                raise PlatformError(f"matrix: no private chat with {member}")
+            group_id = room
         content: dict[str, Any] = {"msgtype": "m.text", "body": text}
         if reply_to:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
