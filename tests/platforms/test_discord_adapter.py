@@ -25,6 +25,7 @@ from aiohttp.test_utils import TestServer
 from shequn.botconfig import parse_config
 from shequn.commands.bot import build_adapter
 from shequn.events import (
+    DirectMessage,
     Event,
     GroupSeen,
     JoinMethod,
@@ -135,7 +136,11 @@ EXPECTED: dict[str, list[Event]] = {
              "[shequn] 1 new commit")
     ],
     "message_user_join": [],
-    "message_dm": [],
+    # a DM to the bot: a member's private message (appeals), no guild
+    "message_dm": [
+        DirectMessage("discord", "dm:1016745541297135636", "1551597746257920000", T0 + 130,
+                      MemberRef("1016745541297135636", "Alice"), "hi bot")
+    ],
     "message_update_edit": [
         _msg(GENERAL, sf(T0 + 10), T0 + 140, ALICE, "今晚九点直播，记得来", edited=True)
     ],
@@ -235,7 +240,7 @@ def test_adapter_fits_the_port() -> None:
     adapter = DiscordAdapter(TOKEN)
     assert isinstance(adapter, Adapter)
     assert adapter.capabilities == frozenset(Capability) - {Capability.APPROVE_JOIN}
-    assert INTENTS == 34375  # documented in docs/platforms/discord.md
+    assert INTENTS == 38471  # documented in docs/platforms/discord.md
 
 
 # -- discord.com/api/v10 on loopback -----------------------------------------------------
@@ -670,3 +675,30 @@ async def test_fetch_media_downloads_an_attachment_without_the_token(
     finally:
         await server.close()
     assert seen == [None, None]  # the bot token stays with the API
+
+
+async def test_a_private_answer_goes_to_the_members_dm_channel(
+    api: tuple[FakeDiscordApi, str],
+) -> None:
+    fake, base = api
+    adapter = DiscordAdapter(TOKEN, base)
+    for name in ("ready", "guild_create", "message_dm"):
+        translate(FRAMES[name], adapter.state, now=NOW)
+    await adapter.send("dm:1016745541297135636", "收到你的申诉")  # the channel the DM came in
+    # after a restart nothing is known: Create DM returns the member's existing channel
+    fake.answer("POST", "/users/@me/channels", (200, {"id": "1016788888888888888", "type": 1}))
+    again = DiscordAdapter(TOKEN, base)
+    await again.send("dm:53908099506183680", "你的申诉已通过")
+    await again.send("dm:53908099506183680", "还有一条")  # asked once
+    await adapter.aclose()
+    await again.aclose()
+    mentions = {"parse": ["users"], "replied_user": True}
+    assert fake.acts() == [
+        ("POST", "/channels/1016799999999999999/messages", None,
+         {"content": "收到你的申诉", "allowed_mentions": mentions}),
+        ("POST", "/users/@me/channels", None, {"recipient_id": "53908099506183680"}),
+        ("POST", "/channels/1016788888888888888/messages", None,
+         {"content": "你的申诉已通过", "allowed_mentions": mentions}),
+        ("POST", "/channels/1016788888888888888/messages", None,
+         {"content": "还有一条", "allowed_mentions": mentions}),
+    ]  # fmt: skip

@@ -159,9 +159,7 @@ async def test_an_ad_three_times_is_warned_timed_out_kicked_and_undone(
     frames = [said(1, "大家好"), said(2, AD), said(3, AD), said(4, AD)]
     adapter = await run_transcript(store, base, frames, GroupSettings(), clock)
     m2, m3, m4 = (f["d"]["id"] for f in frames[1:])
-    warn = (
-        "@Alice 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。如有误判，可发送「申诉 理由」。"
-    )
+    warn = "@Alice 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。如有误判，可发送「申诉 理由」（被禁言后也可以私聊我发送）。"
     member = f"/guilds/{GUILD}/members/{ALICE['id']}"
     messages = f"/channels/{GENERAL}/messages"
     mute = next(r for r in rows(store, schema.bot_actions) if r.kind == "mute")

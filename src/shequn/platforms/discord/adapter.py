@@ -27,7 +27,7 @@ from typing import Any
 
 import aiohttp
 
-from shequn.events import Event
+from shequn.events import Event, direct_member
 from shequn.platforms.discord.connection import INTENTS, Gateway, discordpy_gateway
 from shequn.platforms.discord.gateway import Facts, translate
 from shequn.platforms.discord.invites import InviteTracker
@@ -85,6 +85,8 @@ class DiscordAdapter:
     # Discord has no bot API to answer join requests (membership screening is manual)
     #: seconds between two calls (Discord: 50 requests a second per bot (global limit))
     min_call_interval = 0.02
+    #: Members can write to the bot privately (appeals: :class:`DirectMessage`).
+    direct_messages = True
     capabilities = frozenset(Capability) - {Capability.APPROVE_JOIN}
 
     def __init__(
@@ -313,7 +315,19 @@ class DiscordAdapter:
 
     # -- acting ----------------------------------------------------------------------
 
+    async def _dm_channel(self, member: str) -> str:
+        """The member's DM channel with the bot (POST /users/@me/channels returns the
+        existing one, so asking again after a restart is safe)."""
+        known = self.state.dm_channels.get(member)
+        if known is None:
+            got = await self.rest.call("POST", "/users/@me/channels", json={"recipient_id": member})
+            known = self.state.dm_channels[member] = str(got["id"])
+        return known
+
     async def send(self, group_id: str, text: str, *, reply_to: str | None = None) -> str:
+        member = direct_member(group_id)
+        if member is not None:  # a member's private chat: their DM channel
+            group_id = await self._dm_channel(member)
         body: dict[str, Any]
         channel, body = (
             group_id,

@@ -17,8 +17,9 @@ from typing import Any
 __all__ = ["INTENTS", "Gateway", "discordpy_gateway", "import_discordpy"]
 
 #: GUILDS, GUILD_MEMBERS*, GUILD_MODERATION, GUILD_INVITES, GUILD_MESSAGES,
-#: GUILD_MESSAGE_REACTIONS, MESSAGE_CONTENT* (* privileged: switch on in the portal)
-INTENTS = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 6) | (1 << 9) | (1 << 10) | (1 << 15)
+#: GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGES (private appeals), MESSAGE_CONTENT*
+#: (* privileged: switch on in the portal)
+INTENTS = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 6) | (1 << 9) | (1 << 10) | (1 << 12) | (1 << 15)
 
 #: ``gateway(token, receive, stopping)`` runs the connection until ``stopping`` is
 #: set, calling ``receive`` with every frame (a JSON string or a parsed dict).

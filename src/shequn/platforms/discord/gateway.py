@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from shequn.events import (
+    DirectMessage,
     Event,
     JoinMethod,
     MemberJoined,
@@ -42,6 +43,7 @@ from shequn.events import (
     MessageKind,
     MessagePosted,
     ReactionAdded,
+    direct_chat,
 )
 from shequn.platforms.discord.slash import slash_text
 from shequn.platforms.discord.state import PLATFORM, GatewayState, display_name, snowflake_time
@@ -119,9 +121,27 @@ def _mentions(msg: dict[str, Any], state: GatewayState) -> tuple[MemberRef, ...]
     return tuple(refs)
 
 
+def _direct(d: dict[str, Any], state: GatewayState) -> list[Event]:
+    """A member's private message to the bot (a DM: no ``guild_id``)."""
+    author = d.get("author") or {}
+    text = str(d.get("content") or "")
+    if not author.get("id") or author.get("bot") or not text.strip():
+        return []
+    uid = str(author["id"])
+    state.dm_channels[uid] = str(d["channel_id"])  # where to answer, without a lookup
+    sender = MemberRef(uid, display_name(author, None))
+    ts = _time(d.get("timestamp"))
+    return [
+        DirectMessage(PLATFORM, direct_chat(uid), str(d["id"]),
+                      ts if ts is not None else snowflake_time(d["id"]), sender, text)
+    ]  # fmt: skip
+
+
 def _message(d: dict[str, Any], state: GatewayState, *, edited: bool) -> list[Event]:
+    if "guild_id" not in d and not edited and int(d.get("type", 0)) in CHAT_TYPES:
+        return _direct(d, state)
     if "guild_id" not in d or int(d.get("type", 0)) not in CHAT_TYPES:
-        return []  # DMs and system messages (joins, pins, boosts, thread starters)
+        return []  # system messages (joins, pins, boosts, thread starters), DM edits
     gid, cid = str(d["guild_id"]), str(d["channel_id"])
     state.channel_guild.setdefault(cid, gid)
     author, member = d["author"], d.get("member")

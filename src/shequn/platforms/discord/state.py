@@ -53,6 +53,8 @@ class GatewayState:
     staff_roles: dict[str, set[str]] = field(default_factory=dict)
     role_names: dict[str, str] = field(default_factory=dict)
     names: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: user -> the DM channel they wrote to the bot in (private appeals are answered there)
+    dm_channels: dict[str, str] = field(default_factory=dict)
 
     def knows(self, channel_id: str) -> bool:
         return channel_id in self.channel_guild
