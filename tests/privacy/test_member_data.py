@@ -142,3 +142,27 @@ def test_erase_covers_an_appeal_and_its_strike(archive: Store) -> None:
         task = conn.execute(select(schema.human_tasks)).one()
     assert (a.text, a.member_name, s.evidence, task.text) == ("", "", "{}", "")  # JSON stays JSON
     assert a.member_id == s.member_id and a.member_id.startswith("erased:")
+
+
+def test_erase_covers_the_members_private_chat_with_the_bot(archive: Store) -> None:
+    from shequn.actions.moderation import plan
+    from shequn.events import DirectMessage, MemberRef
+    from shequn.platforms.port import FakePlatform
+    from shequn.workers import inbox
+
+    dm = DirectMessage("qq", "dm:10002", "77", 5.0, MemberRef("10002", "张三"), "申诉 张三的理由")
+    with archive.engine.begin() as conn:
+        inbox.put(conn, "qq", dm, now=5.0)
+        conn.execute(schema.processed_events.insert().values(
+            platform="qq", event_key="dm:dm:10002:77", group_id="dm:10002", ts=5.0,
+            processed_at=5.0))  # fmt: skip
+        plan(conn, FakePlatform(name="qq"), group_id="dm:10002", kind="send", now=5.0,
+             member_id="10002", params={"text": "@张三 已收到你的申诉"}, reason="appeal")  # fmt: skip
+    counts = erase_member(archive, "qq", "10002", operator="alice", reason="member request")
+    assert counts["inbox (private chat)"] == counts["processed_events (private chat)"] == 1
+    assert counts["bot_actions (private chat)"] == 1
+    with archive.engine.connect() as conn:
+        for table in (schema.inbox, schema.processed_events, schema.bot_actions):
+            for row in conn.execute(select(table)):
+                row_text = json.dumps(row._asdict(), ensure_ascii=False, default=str)
+                assert "10002" not in row_text and "张三" not in row_text

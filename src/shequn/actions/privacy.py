@@ -12,6 +12,8 @@ Erasure, in one transaction:
   from the platform id) and the name ``[erased]``;
 - in bot and feature tables the platform id becomes the same pseudonym and personal
   text columns (:data:`PERSONAL_COLUMNS`) are emptied, so audit rows stay countable;
+- the member's private chat with the bot (``dm:<id>``) is renamed after the pseudonym
+  in bot tables, and its event keys and inbox rows are deleted;
 - one ``bot_actions`` row (kind ``erase``, status ``done``) records who erased, when
   and why, with the number of rows touched per table, and never the erased id.
 
@@ -29,10 +31,14 @@ from typing import Any
 
 from sqlalchemy import Connection, String, Table, Text, select, update
 
+from shequn.events import direct_chat
 from shequn.store import Store, schema
 
 __all__ = ["PERSONAL_COLUMNS", "MemberNotFound", "erase_member", "export_member"]
 
+#: JSON text columns among them: emptied to ``{}``. A bot call's ``params`` hold the
+#: text the bot sent, which names the member ("@张三 ...").
+_JSON_COLUMNS = frozenset({"evidence", "params"})
 #: Text columns of bot/feature tables that may hold what a member wrote or is called.
 PERSONAL_COLUMNS = frozenset(
     {
@@ -40,6 +46,7 @@ PERSONAL_COLUMNS = frozenset(
         "member_name",
         "text",
         "evidence",
+        "params",
         "detail",
         "answer",
         "question",
@@ -48,6 +55,9 @@ PERSONAL_COLUMNS = frozenset(
         "note",
     }
 )
+#: Tables whose rows of a private chat are deleted on erasure, not renamed: event keys
+#: and the workers' inbox (which keeps each event's payload, the message text too).
+_FORGET_PRIVATE = frozenset({"processed_events", "inbox"})
 _ARCHIVE = frozenset(
     {"members", "member_names", "messages", "mentions", "membership_events", "reactions", "renames"}
 )
@@ -132,6 +142,31 @@ def export_member(store: Store, platform: str, member: str) -> dict[str, Any]:
     return out
 
 
+def _erase_private_chat(
+    conn: Connection, platform: str, member: str, pseudonym: str
+) -> dict[str, int]:
+    """The member's private chat with the bot (``dm:<id>``, see :class:`DirectMessage`):
+    renamed after the pseudonym in bot tables; the dedupe keys and the inbox rows,
+    which hold the ids and the messages themselves, deleted."""
+    chat, counts = direct_chat(member), {}
+    for table in schema.metadata.sorted_tables:
+        cols = table.c
+        if "platform" not in cols or "group_id" not in cols:
+            continue
+        if not isinstance(cols.group_id.type, String | Text):
+            continue  # archive tables key groups by their integer id
+        where = (cols.platform == platform) & (cols.group_id == chat)
+        if table.name in _FORGET_PRIVATE:
+            n = conn.execute(table.delete().where(where)).rowcount
+        else:
+            n = conn.execute(
+                update(table).where(where).values(group_id=direct_chat(pseudonym))
+            ).rowcount
+        if n:
+            counts[f"{table.name} (private chat)"] = n
+    return counts
+
+
 def erase_member(
     store: Store,
     platform: str,
@@ -170,7 +205,7 @@ def erase_member(
             values: dict[str, Any] = {"member_id": pseudonym}
             for col in table.c:
                 if col.name in PERSONAL_COLUMNS and isinstance(col.type, String | Text):
-                    values[col.name] = "{}" if col.name == "evidence" else ""
+                    values[col.name] = "{}" if col.name in _JSON_COLUMNS else ""
             n = conn.execute(
                 update(table)
                 .where(table.c.platform == platform, table.c.member_id == member)
@@ -178,6 +213,7 @@ def erase_member(
             ).rowcount
             if n:
                 counts[table.name] = n
+        counts.update(_erase_private_chat(conn, platform, member, pseudonym))
         if not counts:
             raise MemberNotFound(f"no member {member!r} on {platform!r} in this archive")
         conn.execute(
