@@ -119,7 +119,8 @@ async def test_a_muted_member_appeals_in_a_private_chat_and_hears_back_there(
             async def received() -> list[str]:
                 return [t for t in await _bot_texts(alice, dm, bot_id) if "已收到你的申诉" in t]
 
-            await until(received, "the appeal acknowledged in private")
+            (ack,) = await until(received, "the appeal acknowledged in private")
+            assert not ack.startswith("@@")  # the member's display name, not their user id
             with store.engine.connect() as conn:
                 aid, via = conn.execute(select(schema.appeals.c.id, schema.appeals.c.via)).one()
                 groups = set(conn.execute(select(schema.groups.c.platform_id)).scalars())

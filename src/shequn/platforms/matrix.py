@@ -600,6 +600,7 @@ class MatrixAdapter:
     ) -> None:
         """A private chat's new messages from the member, as :class:`DirectMessage`."""
         own, member = self.user_id, self._direct[room_id]
+        name = _Names(self._client.rooms.get(room_id)).get(member, "")
         if room_id not in self._rooms:
             self._rooms.add(room_id)
             raws = [] if skip_history else raws[_own_join(raws, own) :]
@@ -611,7 +612,7 @@ class MatrixAdapter:
             if not isinstance(body, str) or not body.strip() or "m.new_content" in content:
                 continue
             ts = float(raw.get("origin_server_ts", 0)) / 1000
-            sender = _ref(member, "", own)
+            sender = _ref(member, name, own)
             text = _strip_reply_fallback(body)
             await handle(
                 DirectMessage(PLATFORM, direct_chat(member), raw["event_id"], ts, sender, text),
