@@ -17,15 +17,20 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from shequn.actions.moderation import add_human_task, carry_out, plan, plan_undo
+from shequn.actions.moderation import (
+    REVERSIBLE,
+    add_human_task,
+    carry_out,
+    mute_end,
+    plan,
+    plan_undo,
+    revoke_strike,
+)
 from shequn.events import direct_chat
 from shequn.platforms.port import Platform
 from shequn.store import Store, schema
 
-__all__ = ["REVERSIBLE", "appeal_of", "appealable_strike", "decide", "open_appeal", "say"]
-
-#: Action kinds whose effect on the platform an accepted appeal reverses.
-REVERSIBLE = ("mute", "kick", "ban")
+__all__ = ["appeal_of", "appealable_strike", "decide", "open_appeal", "say"]
 
 _TEXT = {
     "zh": {
@@ -188,32 +193,31 @@ async def decide(
     return new
 
 
-def _over(row: Any, now: float) -> bool:
-    """A mute that ran its course (or was lifted): nothing left to lift."""
-    if row.kind != "mute":
-        return False
-    seconds = float(json.loads(row.params or "{}").get("seconds", 0))
-    return row.status == "lifted" or (row.done_at or row.created_at) + seconds <= now
-
-
 def _take_back(
     conn: Connection, platform: Platform, strike: Row[Any], operator: str, now: float
 ) -> list[int]:
     """Undo what the strike led to on the platform (a running mute, a kick or ban) and
     revoke the strike."""
-    t, s = schema.bot_actions, schema.strikes
+    t = schema.bot_actions
     rows = conn.execute(
-        select(t.c.id, t.c.kind, t.c.params, t.c.status, t.c.done_at, t.c.created_at)
+        select(t)
         .where(t.c.strike_id == strike.id, t.c.undo_of.is_(None), t.c.status != "undone")
         .order_by(t.c.id)
     ).all()
-    targets = [r.id for r in rows if r.kind in REVERSIBLE and not _over(r, now)]
     new: list[int] = []
-    for action_id in targets:
-        new += plan_undo(conn, platform, action_id, operator, now=now)
-    conn.execute(
-        update(s)
-        .where(s.c.id == strike.id, s.c.status == "active")
-        .values(status="revoked", revoked_by=operator, revoked_at=now)
-    )  # where no reversal did (nothing to reverse, or undone meanwhile)
-    return new
+    for row in rows:
+        if row.kind not in REVERSIBLE:
+            continue
+        if row.kind == "mute" and (row.status == "lifted" or _ended(row, now)):
+            continue  # a mute that ran its course: nothing left to lift
+        new += plan_undo(conn, platform, row.id, operator, now=now)
+    # where no reversal took it back (nothing to reverse, or undone meanwhile)
+    removed = revoke_strike(
+        conn, platform.name, strike.id, operator, now=now, reason="appeal.accepted"
+    )
+    return new + ([removed] if removed is not None else [])
+
+
+def _ended(row: Any, now: float) -> bool:
+    end = mute_end(row)
+    return end is None or end <= now

@@ -36,6 +36,7 @@ from shequn.store import Store, schema
 
 __all__ = [
     "MAX_ATTEMPTS",
+    "REVERSIBLE",
     "SUGGESTIONS",
     "Fence",
     "active_strikes",
@@ -43,9 +44,11 @@ __all__ = [
     "add_strike",
     "carry_out",
     "forget_pacing",
+    "mute_end",
     "plan",
     "plan_undo",
     "raise_alert",
+    "revoke_strike",
     "undo",
 ]
 
@@ -53,6 +56,10 @@ log = logging.getLogger(__name__)
 
 #: A call that keeps failing (rate limits, lost permission) goes to a human after this.
 MAX_ATTEMPTS = 5
+
+#: Kinds whose effect undo reverses on the platform (a mute is lifted, a ban unbanned);
+#: other kinds (a warning, a deleted message) can still be undone for their strike.
+REVERSIBLE = frozenset({"mute", "kick", "ban"})
 
 _CAPS: dict[str, Capability] = {
     "send": Capability.SEND,
@@ -498,7 +505,7 @@ def plan_undo(
     taken back on the platform; undoing them still removes the strike. A ``set_card``
     is undone by setting the card it replaced (its evidence's ``previous``).
     """
-    t, s = schema.bot_actions, schema.strikes
+    t = schema.bot_actions
     new: list[int] = []
     row = conn.execute(select(t).where(t.c.id == audit_id)).first()
     if row is None:
@@ -525,37 +532,51 @@ def plan_undo(
         if isinstance(previous, str) and previous:
             card = {"card": previous}
             new.append(plan(conn, platform, kind="set_card", params=card, **common))
-    revoked = (
-        row.strike_id is not None
-        and conn.execute(
-            update(s)
-            .where(s.c.id == row.strike_id, s.c.status == "active")
-            .values(status="revoked", revoked_by=operator, revoked_at=now)
-        ).rowcount
-    )
-    if revoked:
-        new.append(
-            _insert(
-                conn,
-                t,
-                platform=platform.name,
-                group_id=row.group_id,
-                member_id=row.member_id,
-                kind="strike_removed",
-                params=_dumps({}),
-                reason="undo",
-                evidence=_dumps({"strike_id": row.strike_id}),
-                status="done",
-                attempts=0,
-                strike_id=row.strike_id,
-                undo_of=audit_id,
-                operator=operator,
-                created_at=now,
-                done_at=now,
-            )
+    if row.strike_id is not None:
+        removed = revoke_strike(
+            conn, platform.name, row.strike_id, operator, now=now, reason="undo", undo_of=audit_id
         )
+        new += [removed] if removed is not None else []
     conn.execute(update(t).where(t.c.id == audit_id).values(status="undone"))
     return new
+
+
+def revoke_strike(
+    conn: Connection,
+    platform: str,
+    strike_id: int,
+    operator: str,
+    *,
+    now: float,
+    reason: str,
+    undo_of: int | None = None,
+) -> int | None:
+    """Take strike ``strike_id`` back, with its ``strike_removed`` audit row (its id);
+    None when it was not active (revoked already)."""
+    s = schema.strikes
+    strike = conn.execute(select(s).where(s.c.id == strike_id, s.c.status == "active")).first()
+    if strike is None:
+        return None
+    revoked = conn.execute(
+        update(s)
+        .where(s.c.id == strike_id, s.c.status == "active")
+        .values(status="revoked", revoked_by=operator, revoked_at=now)
+    ).rowcount
+    if not revoked:
+        return None
+    return _insert(
+        conn, schema.bot_actions, platform=platform, group_id=strike.group_id,
+        member_id=strike.member_id, kind="strike_removed", params=_dumps({}), reason=reason,
+        evidence=_dumps({"strike_id": strike_id}), status="done", attempts=0,
+        strike_id=strike_id, undo_of=undo_of, operator=operator, created_at=now, done_at=now,
+    )  # fmt: skip
+
+
+def mute_end(row: Any) -> float | None:
+    """When a timed mute (a ``bot_actions`` row) ends: its start plus its seconds; None
+    for an unmute (0 seconds)."""
+    seconds = int(json.loads(row.params or "{}").get("seconds", 0))
+    return (row.done_at or row.created_at) + seconds if seconds > 0 else None
 
 
 def raise_alert(
@@ -607,9 +628,8 @@ def lift_expired_mutes(conn: Connection, platforms: dict[str, Platform], now: fl
         )
     ).all()
     for row in rows:
-        seconds = int(json.loads(row.params or "{}").get("seconds", 0))
-        platform = platforms.get(row.platform)
-        if seconds <= 0 or platform is None or row.done_at + seconds > now:
+        end, platform = mute_end(row), platforms.get(row.platform)
+        if end is None or platform is None or end > now:
             continue
         new.append(
             plan(

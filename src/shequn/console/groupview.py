@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
 
+from shequn.actions.moderation import REVERSIBLE
 from shequn.platforms.port import Capability, Platform, capabilities_of
 from shequn.store import schema
 
@@ -25,9 +26,8 @@ __all__ = [
     "moderation_log",
 ]
 
-#: Kinds whose effect undo reverses on the platform (a mute is lifted, a ban unbanned);
-#: other kinds (a warning, a deleted message) can still be undone for their strike.
-UNDOABLE = frozenset({"mute", "kick", "ban"})
+#: Kinds whose effect undo reverses on the platform (see ``actions.moderation``).
+UNDOABLE = REVERSIBLE
 
 
 @dataclass(frozen=True, slots=True)
