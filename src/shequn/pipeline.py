@@ -46,11 +46,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.actions import gate as gate_actions
-from shequn.actions.appeals import say as appeal_say
 from shequn.actions.moderation import (
     Fence,
     active_strikes,
     add_strike,
+    can_call,
     carry_out,
     lift_expired_mutes,
     plan,
@@ -77,6 +77,7 @@ from shequn.features.moderation import qr
 from shequn.features.moderation.verdict import Verdict
 from shequn.features.search import index as search_index
 from shequn.features.strikes import appeals, step_for
+from shequn.features.strikes.announce import strike_notice
 from shequn.features.strikes.escalation import QuarrelWatch, is_abusive
 from shequn.platforms.port import Capability, Platform, PlatformError, capabilities_of
 from shequn.store import Store, schema
@@ -113,17 +114,6 @@ DEDUPE_DAYS = 30.0
 DEDUPE_GRACE = 3600.0
 #: Keys forgotten per tick at most (one short transaction, whatever the backlog).
 FORGET_BATCH = 10_000
-
-_LABEL = {
-    "zh": {"ad": "广告", "spam": "垃圾信息", "abuse": "辱骂", "sensitive": "敏感内容"},
-    "en": {"ad": "ads", "spam": "spam", "abuse": "abuse", "sensitive": "sensitive content"},
-}
-_WARN = {
-    "zh": "@{name} 请勿发布{label}，这是第 {n} 次违规，再犯将被禁言或移出。",
-    "en": "@{name} no {label} here please: violation {n}; next time you will be muted or removed.",
-}
-#: Appended to a warning where members may appeal (see ``features.strikes.appeals``).
-_APPEAL_HINT = {"zh": "{warn}{hint}", "en": "{warn} {hint}"}
 
 
 def event_key(ev: Event) -> str:
@@ -892,20 +882,24 @@ class Pipeline:
             member_id=mid, reason=f"strike.{rule}", evidence=evidence, strike_id=sid
         )
         ctx.plan("delete", params={"message_id": ev.message_id}, **common)
-        if step.kind == "warn":
-            lang = s.language
-            text = _WARN[lang].format(
-                name=sender.name or mid, label=_LABEL[lang].get(rule, rule), n=before + 1
-            )
-            if s.appeals:  # where members can write to the bot, say they may there too
-                private = getattr(ctx.platform, "direct_messages", False)
-                hint = appeal_say(lang, "hint_direct" if private else "hint")
-                text = _APPEAL_HINT[lang].format(warn=text, hint=hint)
-            ctx.plan("send", params={"text": text}, **common)
-        elif step.kind == "mute":
+        if step.kind == "mute":
             ctx.plan("mute", params={"seconds": step.seconds}, **common)
-        else:
+        elif step.kind != "warn":
             ctx.plan(step.kind, **common)
+        notice = strike_notice(
+            step,
+            lang=s.language,
+            name=sender.name or mid,
+            rule=rule,
+            n=before + 1,
+            appeals=s.appeals,
+            direct_messages=getattr(ctx.platform, "direct_messages", False),
+            # a step a person has to carry out is announced by them, not ahead of them
+            announce=s.announce_penalties
+            and (step.kind == "warn" or can_call(ctx.platform, ev.group_id, step.kind)),
+        )
+        if notice is not None:
+            ctx.plan("send", params={"text": notice}, **common)
         return True  # the message is gone: no FAQ answer, no question watch
 
     async def _questions(self, ctx: Context) -> bool:

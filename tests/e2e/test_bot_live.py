@@ -147,13 +147,16 @@ async def test_ad_three_times_warn_mute_kick_and_undo(
 
             await _until(kicked, "alice kicked")
 
-            def kick_recorded() -> bool:  # the row is marked done just after the reply
+            def all_recorded() -> bool:  # a row is marked done just after the reply
                 with store.engine.connect() as conn:
                     t = schema.bot_actions
                     q = select(t.c.status).where(t.c.kind == "kick")
-                    return conn.execute(q).scalar() == "done"
+                    planned = select(t.c.id).where(t.c.status == "planned")
+                    return (
+                        conn.execute(q).scalar() == "done" and conn.execute(planned).first() is None
+                    )
 
-            await _until(kick_recorded, "the kick recorded as done")
+            await _until(all_recorded, "the kick and its notice recorded as done")
             with store.engine.connect() as conn:
                 done = [
                     (r.kind, r.reason)
@@ -171,11 +174,17 @@ async def test_ad_three_times_warn_mute_kick_and_undo(
                 "send",
                 "delete",
                 "mute",
+                "send",
                 "mute",
                 "delete",
                 "kick",
+                "send",
             ]
-            assert done[4] == ("mute", "mute.expired")
+            assert done[5] == ("mute", "mute.expired")
+            # the room was told why, each time (the member may appeal to the bot in private)
+            said = await _bot_texts(owner, room, bot_id)
+            assert any("因发布广告（第 2 次违规）被禁言 3 秒" in t for t in said), said
+            assert any("因发布广告（第 3 次违规）已被移出本群" in t for t in said), said
 
             # an operator undoes the kick: alice is unbanned and may join again
             await undo(store, adapter, kick_id, "owner", now=time.time())

@@ -91,7 +91,7 @@ async def test_a_warned_member_appeals_and_an_operator_accepts(store: Store) -> 
 
     # One strike counts now: the next ad is the 2nd strike again, a mute, not a kick.
     await chat.say(ALICE, AD)
-    assert [c[0] for c in chat.take()] == ["delete", "mute"]
+    assert [c[0] for c in chat.take()] == ["delete", "mute", "send"]
 
 
 async def test_a_rejected_appeal_keeps_the_strike_and_says_why(store: Store) -> None:
@@ -142,7 +142,9 @@ async def test_an_appeal_that_is_itself_an_ad_is_moderated(store: Store) -> None
     await chat.say(ALICE, AD)
     chat.take()
     await chat.say(ALICE, "申诉 加微信 abc123 领福利")
-    assert [c[0] for c in chat.take()] == ["delete", "mute"]  # the 2nd strike, no appeal
+    calls = chat.take()  # the 2nd strike, no appeal: the only word said is the mute's notice
+    assert [c[0] for c in calls] == ["delete", "mute", "send"]
+    assert "因发布广告（第 2 次违规）被禁言" in calls[2][1]["text"]
     assert rows(store, schema.appeals) == []
 
 

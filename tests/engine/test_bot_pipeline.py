@@ -43,10 +43,11 @@ async def test_restart_and_redelivery_act_once_and_lose_nothing(store: Store) ->
     assert chat.take() == []
     new = MessagePosted("fake", GROUP, "m3", chat.clock.advance(1), ALICE, AD)
     assert await again.handle(new, chat.platform) is True
-    assert [c[0] for c in chat.take()] == ["delete", "mute"]  # the second strike, not a first
+    # the second strike, not a first: muted, and the group told why
+    assert [c[0] for c in chat.take()] == ["delete", "mute", "send"]
     assert count(store, schema.processed_events) == 3
     assert count(store, schema.messages) == 3  # every event is in the archive, once
-    assert [a[1] for a in audit(store)] == ["done"] * 4
+    assert [a[1] for a in audit(store)] == ["done"] * 5
 
 
 class Crash(BaseException):
@@ -74,18 +75,21 @@ async def test_a_crash_after_the_audit_row_is_retried_exactly_once(store: Store)
     with pytest.raises(Crash):
         await chat.say(ALICE, AD)  # decided and committed; died before the mute went out
     assert [c[0] for c in chat.take()] == ["delete", "send", "delete"]
-    assert audit(store)[-1] == ("mute", "planned", "strike.ad", params(seconds=3600))
+    assert audit(store)[-2] == ("mute", "planned", "strike.ad", params(seconds=3600))
+    assert audit(store)[-1][:2] == ("send", "planned")  # the notice waits for the mute
 
     restarted = make_pipeline(store, clock=chat.clock)
     restarted.attach(platform)
-    assert await restarted.resume() == 1
-    assert chat.take() == [("mute", {"group_id": GROUP, "member_id": "alice", "seconds": 3600})]
+    assert await restarted.resume() == 2
+    mute, notice = chat.take()
+    assert mute == ("mute", {"group_id": GROUP, "member_id": "alice", "seconds": 3600})
+    assert notice[0] == "send" and "被禁言 1 小时" in notice[1]["text"]
     for ev in [*chat.sent, chat.sent[-1]]:  # the adapter redelivers; nothing more happens
         await restarted.handle(ev, platform)
     await restarted.tick()
     assert await restarted.resume() == 0
     assert chat.take() == []
-    assert [a[1] for a in audit(store)] == ["done"] * 4
+    assert [a[1] for a in audit(store)] == ["done"] * 5
 
 
 async def test_a_platform_error_stays_planned_and_tick_retries_it(store: Store) -> None:
@@ -94,14 +98,14 @@ async def test_a_platform_error_stays_planned_and_tick_retries_it(store: Store) 
     await chat.say(ALICE, AD)
     await chat.say(ALICE, AD)
     assert [c[0] for c in chat.take()] == ["delete", "send", "delete"]
-    mute = rows(store, schema.bot_actions)[-1]
+    mute = rows(store, schema.bot_actions)[-2]
     assert (mute.status, mute.attempts, mute.error) == ("planned", 1, "429")
     await chat.pipeline.tick()  # the platform said: wait 1 s
     assert chat.take() == []
     chat.clock.advance(1)
     await chat.pipeline.tick()
-    assert [c[0] for c in chat.take()] == ["mute"]
-    mute = rows(store, schema.bot_actions)[-1]
+    assert [c[0] for c in chat.take()] == ["mute", "send"]  # the notice after the mute
+    mute = rows(store, schema.bot_actions)[-2]
     assert (mute.status, mute.attempts, mute.error) == ("done", 2, None)
 
 
@@ -117,7 +121,7 @@ async def test_a_call_that_keeps_failing_goes_to_a_human(store: Store) -> None:
     tried_at = []
     for _ in range(40):  # a tick a second: retries back off 1, 2, 4, 8 s, never a tight loop
         await chat.pipeline.tick()
-        mute = rows(store, schema.bot_actions)[-1]
+        mute = rows(store, schema.bot_actions)[-2]
         if not tried_at or mute.attempts > tried_at[-1][0]:
             tried_at.append((mute.attempts, chat.clock.now))
         chat.clock.advance(1)
@@ -203,7 +207,7 @@ async def test_a_tick_during_a_slow_call_does_not_send_it_twice(store: Store) ->
     await asyncio.sleep(0.05)
     release.set()
     await asyncio.gather(slow, ticking)
-    assert [c[0] for c in chat.take()] == ["delete", "send", "delete", "mute"]
+    assert [c[0] for c in chat.take()] == ["delete", "send", "delete", "mute", "send"]
 
 
 async def test_a_rate_limit_pauses_the_platform_and_never_fails_the_call(store: Store) -> None:

@@ -32,29 +32,35 @@ async def test_an_ad_three_times_is_warned_muted_then_kicked(store: Store) -> No
         ("send", {"group_id": GROUP, "text": warn, "reply_to": None}),
     ]
     await chat.say(ALICE, AD)  # m3
+    muted = "@Alice 因发布广告（第 2 次违规）被禁言 1 小时。如有误判，可发送「申诉 理由」。"
     assert chat.take() == [
         ("delete", {"group_id": GROUP, "message_id": "m3"}),
         ("mute", {"group_id": GROUP, "member_id": "alice", "seconds": 3600}),
+        ("send", {"group_id": GROUP, "text": muted, "reply_to": None}),
     ]
     await chat.say(ALICE, AD)  # m4
+    removed = "Alice 因发布广告（第 3 次违规）已被移出本群。"  # no private channel to appeal in
     assert chat.take() == [
         ("delete", {"group_id": GROUP, "message_id": "m4"}),
         ("kick", {"group_id": GROUP, "member_id": "alice", "ban": False}),
+        ("send", {"group_id": GROUP, "text": removed, "reply_to": None}),
     ]
     assert audit(store) == [
         ("delete", "done", "strike.ad", params(message_id="m2")),
         ("send", "done", "strike.ad", params(text=warn)),
         ("delete", "done", "strike.ad", params(message_id="m3")),
         ("mute", "done", "strike.ad", params(seconds=3600)),
+        ("send", "done", "strike.ad", params(text=muted)),
         ("delete", "done", "strike.ad", params(message_id="m4")),
         ("kick", "done", "strike.ad", params()),
+        ("send", "done", "strike.ad", params(text=removed)),
     ]
     strikes = rows(store, schema.strikes, schema.strikes.c.id)
     assert [(s.member_id, s.rule, s.message_id, s.status) for s in strikes] == [
         ("alice", "ad", f"m{i}", "active") for i in (2, 3, 4)
     ]
     # Every action carries its evidence: the verdict's reasons and the message.
-    evidence = json.loads(rows(store, schema.bot_actions)[-1].evidence)
+    evidence = json.loads(rows(store, schema.bot_actions)[-2].evidence)
     assert evidence == {
         "message_id": "m4",
         "text": AD,
@@ -128,11 +134,35 @@ async def test_a_platform_without_kick_gets_a_human_task(store: Store) -> None:
     chat = make_chat(store, platform=wecom)
     for _ in range(3):
         await chat.say(ALICE, AD)
-    assert [c[0] for c in chat.calls()] == ["delete", "send", "delete", "mute", "delete"]
+    # the removal is a person's to make, and theirs to announce: the bot says nothing of it
+    assert [c[0] for c in chat.calls()] == ["delete", "send", "delete", "mute", "send", "delete"]
     assert audit(store)[-1] == ("kick", "human_task", "strike.ad", params())
     tasks = rows(store, schema.human_tasks)
     assert [(t.kind, t.member_id, t.status) for t in tasks] == [("kick", "alice", "open")]
     assert "alice" in tasks[0].text and "strike.ad" in tasks[0].text
+
+
+_LADDER = (Step("mute", 600), Step("mute", 2 * 86400), Step("ban"))
+
+
+async def test_penalties_are_announced_in_english(store: Store) -> None:
+    chat = make_chat(store, GroupSettings(language="en", ladder=_LADDER, appeals=False))
+    for _ in range(3):
+        await chat.say(ALICE, AD)
+    said = [c[1]["text"] for c in chat.take() if c[0] == "send"]
+    assert said == [
+        "@Alice is muted for 10 minutes: ads, violation 1.",
+        "@Alice is muted for 2 days: ads, violation 2.",
+        "Alice has been removed from the group and banned: ads, violation 3.",
+    ]
+
+
+async def test_penalties_can_be_kept_quiet_but_a_warning_is_said(store: Store) -> None:
+    quiet = make_chat(store, GroupSettings(announce_penalties=False))
+    for _ in range(3):
+        await quiet.say(ALICE, AD)
+    # a warning is the step itself: it is said even when penalties are not announced
+    assert [c[0] for c in quiet.take()] == ["delete", "send", "delete", "mute", "delete", "kick"]
 
 
 async def test_an_uncertain_verdict_is_an_alert_not_a_strike(store: Store) -> None:

@@ -164,26 +164,36 @@ async def test_an_ad_three_times_is_warned_timed_out_kicked_and_undone(
     messages = f"/channels/{GENERAL}/messages"
     mute = next(r for r in rows(store, schema.bot_actions) if r.kind == "mute")
     until = datetime.fromtimestamp(int(mute.done_at) + 3600, UTC).isoformat()
+    private = "如有误判，可私聊我发送「申诉 理由」。"  # a DM reaches the bot: appeal there
+    muted, removed = (
+        f"@Alice 因发布广告（第 2 次违规）被禁言 1 小时。{private}",
+        f"Alice 因发布广告（第 3 次违规）已被移出本群。{private}",
+    )
     acts = fake.acts()
-    posted = acts[1][3]
-    nonce = posted.pop("nonce")  # the outbox's key for the call: a repeat is dropped
-    assert re.fullmatch(r"[0-9a-f]{24}", nonce) and posted.pop("enforce_nonce") is True
+    for posted in (acts[1][3], acts[4][3], acts[7][3]):
+        nonce = posted.pop("nonce")  # the outbox's key for the call: a repeat is dropped
+        assert re.fullmatch(r"[0-9a-f]{24}", nonce) and posted.pop("enforce_nonce") is True
+    mentions = {"parse": ["users"], "replied_user": True}
     assert acts == [
         ("DELETE", f"{messages}/{m2}", "strike.ad", None),
         ("POST", messages, None,
          {"content": warn, "allowed_mentions": {"parse": ["users"], "replied_user": True}}),
         ("DELETE", f"{messages}/{m3}", "strike.ad", None),
         ("PATCH", member, None, {"communication_disabled_until": until}),
+        ("POST", messages, None, {"content": muted, "allowed_mentions": mentions}),
         ("DELETE", f"{messages}/{m4}", "strike.ad", None),
         ("DELETE", member, "strike.ad", None),
+        ("POST", messages, None, {"content": removed, "allowed_mentions": mentions}),
     ]  # fmt: skip
     assert audit(store) == [
         ("delete", "done", "strike.ad", params(message_id=m2)),
         ("send", "done", "strike.ad", params(text=warn)),
         ("delete", "done", "strike.ad", params(message_id=m3)),
         ("mute", "done", "strike.ad", params(seconds=3600)),
+        ("send", "done", "strike.ad", params(text=muted)),
         ("delete", "done", "strike.ad", params(message_id=m4)),
         ("kick", "done", "strike.ad", params()),
+        ("send", "done", "strike.ad", params(text=removed)),
     ]
     # the archive has the channel as a group, named after guild and channel
     groups = {r.platform_id: r for r in rows(store, schema.groups)}
@@ -215,10 +225,15 @@ async def test_a_ban_ladder_bans_and_undo_lifts_the_ban(
     frames = [said(1, AD)]
     adapter = await run_transcript(store, base, frames, settings, clock)
     bans = f"/guilds/{GUILD}/bans/{ALICE['id']}"
-    assert fake.acts() == [
+    acts = fake.acts()
+    assert acts[:2] == [
         ("DELETE", f"/channels/{GENERAL}/messages/{frames[0]['d']['id']}", "strike.ad", None),
         ("PUT", bans, "strike.ad", {"delete_message_seconds": 0}),
     ]
+    assert acts[2][:2] == ("POST", f"/channels/{GENERAL}/messages")
+    assert acts[2][3]["content"] == (
+        "Alice 因发布广告（第 1 次违规）已被移出本群并拉黑。如有误判，可私聊我发送「申诉 理由」。"
+    )
     ban = next(r for r in rows(store, schema.bot_actions) if r.kind == "ban")
     await undo(store, adapter, ban.id, "owner", now=clock())
     assert fake.acts() == [("DELETE", bans, None, None)]

@@ -67,13 +67,23 @@ async def test_an_ad_in_a_guild_channel_is_recalled_warned_and_muted(
         ("POST", "/channels/100010/messages", {"content": warn, "msg_id": "A1"}),
         ("DELETE", "/channels/100010/messages/A2", None),
         ("PATCH", "/guilds/18700000000001/members/1234/mute", {"mute_seconds": "3600"}),
+        (
+            "POST",
+            "/channels/100010/messages",  # a passive reply: within the window, free
+            {
+                "content": "@abc 因发布广告（第 2 次违规）被禁言 1 小时。如有误判，可发送「申诉 理由」。",
+                "msg_id": "A2",
+            },
+        ),
     ]
     assert audit(store) == [
         ("delete", "done", "strike.ad", params(message_id="A1")),
         ("send", "done", "strike.ad", params(text=warn)),
         ("delete", "done", "strike.ad", params(message_id="A2")),
         ("mute", "done", "strike.ad", params(seconds=3600)),
-    ]
+        ("send", "done", "strike.ad",
+         params(text="@abc 因发布广告（第 2 次违规）被禁言 1 小时。如有误判，可发送「申诉 理由」。")),
+    ]  # fmt: skip
     assert rows(store, schema.human_tasks) == []
     await adapter.aclose()
 

@@ -44,6 +44,7 @@ _TEXT = {
         "note": "说明：{note}",
         "hint": "如有误判，可发送「申诉 理由」。",
         "hint_direct": "如有误判，可发送「申诉 理由」（被禁言后也可以私聊我发送）。",
+        "hint_private": "如有误判，可私聊我发送「申诉 理由」。",
         "direct_help": "{name} 你好，我是群管理机器人。对违规记录有异议时，请发送「申诉 理由」，"
         "管理员会处理并在这里回复你。",
     },
@@ -60,6 +61,7 @@ _TEXT = {
         "hint": "If this is a mistake, send “/appeal <reason>”.",
         "hint_direct": "If this is a mistake, send “/appeal <reason>” (in private to me "
         "if you are muted).",
+        "hint_private": "If this is a mistake, send me “/appeal <reason>” in private.",
         "direct_help": "Hello {name}, I am the group's moderation bot. To contest a strike, "
         "send “/appeal <reason>”; an admin will decide and answer you here.",
     },

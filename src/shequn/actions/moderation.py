@@ -42,6 +42,7 @@ __all__ = [
     "active_strikes",
     "add_human_task",
     "add_strike",
+    "can_call",
     "carry_out",
     "forget_pacing",
     "mute_end",
@@ -180,7 +181,7 @@ def plan(
     """Write the audit row for one platform call (or a human task where it cannot call)."""
     params = params or {}
     cap = _cap(kind, params)
-    status = "planned" if cap in capabilities_of(platform, group_id) else "human_task"
+    status = "planned" if can_call(platform, group_id, kind, params) else "human_task"
     aid = _insert(
         conn,
         schema.bot_actions,
@@ -216,6 +217,13 @@ def plan(
 
 def _cap(kind: str, params: dict[str, Any]) -> Capability:
     return Capability.REPLY if kind == "send" and params.get("reply_to") else _CAPS[kind]
+
+
+def can_call(
+    platform: Platform, group_id: str, kind: str, params: dict[str, Any] | None = None
+) -> bool:
+    """Whether a ``kind`` call is made by API in the group (else it is a human task)."""
+    return _cap(kind, params or {}) in capabilities_of(platform, group_id)
 
 
 async def _call(platform: Platform, kind: str, row: Any, params: dict[str, Any]) -> None:

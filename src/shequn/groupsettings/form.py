@@ -46,6 +46,7 @@ FIELDS: tuple[Field, ...] = (
     Field("exempt", "lines", section="moderation"),
     Field("question_minutes", "number", section="moderation"),
     Field("appeals", "bool", section="moderation"),
+    Field("announce_penalties", "bool", section="moderation"),
     Field("alert_group", "text", section="moderation"),
     Field("faq.enabled", "bool", section="faq"),
     Field("faq.bank", "bank", section="faq"),
