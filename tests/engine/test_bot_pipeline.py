@@ -98,14 +98,14 @@ async def test_a_platform_error_stays_planned_and_tick_retries_it(store: Store) 
     await chat.say(ALICE, AD)
     await chat.say(ALICE, AD)
     assert [c[0] for c in chat.take()] == ["delete", "send", "delete"]
-    mute = rows(store, schema.bot_actions)[-2]
+    mute = next(r for r in rows(store, schema.bot_actions) if r.kind == "mute")
     assert (mute.status, mute.attempts, mute.error) == ("planned", 1, "429")
     await chat.pipeline.tick()  # the platform said: wait 1 s
     assert chat.take() == []
     chat.clock.advance(1)
     await chat.pipeline.tick()
     assert [c[0] for c in chat.take()] == ["mute", "send"]  # the notice after the mute
-    mute = rows(store, schema.bot_actions)[-2]
+    mute = next(r for r in rows(store, schema.bot_actions) if r.kind == "mute")
     assert (mute.status, mute.attempts, mute.error) == ("done", 2, None)
 
 
@@ -121,7 +121,7 @@ async def test_a_call_that_keeps_failing_goes_to_a_human(store: Store) -> None:
     tried_at = []
     for _ in range(40):  # a tick a second: retries back off 1, 2, 4, 8 s, never a tight loop
         await chat.pipeline.tick()
-        mute = rows(store, schema.bot_actions)[-2]
+        mute = next(r for r in rows(store, schema.bot_actions) if r.kind == "mute")
         if not tried_at or mute.attempts > tried_at[-1][0]:
             tried_at.append((mute.attempts, chat.clock.now))
         chat.clock.advance(1)

@@ -60,7 +60,8 @@ async def test_an_ad_three_times_is_warned_muted_then_kicked(store: Store) -> No
         ("alice", "ad", f"m{i}", "active") for i in (2, 3, 4)
     ]
     # Every action carries its evidence: the verdict's reasons and the message.
-    evidence = json.loads(rows(store, schema.bot_actions)[-2].evidence)
+    t = schema.bot_actions
+    evidence = json.loads(rows(store, t, t.c.id)[-2].evidence)  # the kick's
     assert evidence == {
         "message_id": "m4",
         "text": AD,

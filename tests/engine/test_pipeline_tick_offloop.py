@@ -69,7 +69,9 @@ async def test_an_event_is_handled_while_a_slow_tick_job_runs(store: Store) -> N
 
     assert [c[0] for c in chat.take()] == ["delete", "send"]
     assert handled < tick_ended - 0.3  # the event did not wait for the tick
-    assert max(gaps) < 0.5  # nor did anything else on the loop
+    # nor did anything else on the loop: a job run on it would have held it 1.5 s (the
+    # bound leaves room for a loaded 2-core machine; 0.5 s has been missed there)
+    assert max(gaps) < 1.0
     # A job that only derives data runs beside the events: no wait at all.
     assert handled < ended["slow"] and handled - t0 < 0.75
     assert chat.pipeline.tick_durations["test.slow"] >= 1.5
