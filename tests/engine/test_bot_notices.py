@@ -3,6 +3,8 @@ once each, a few per tick, with a link to the console."""
 
 from __future__ import annotations
 
+import json
+
 from bot_transcript import GROUP, make_chat, rows, user
 
 from shequn.botconfig import GroupSettings
@@ -45,12 +47,37 @@ async def test_a_burst_is_posted_a_few_per_tick(store: Store) -> None:
     chat = make_chat(store, OPS)
     ops = FakePlatform(name="ops")
     chat.pipeline.attach(ops)
-    for i in range(13):
+    for i in range(10):
         await chat.say(user(f"u{i}"), f"maybe {i}")
     await chat.pipeline.tick()
-    assert len(posted(ops)) == 10
+    assert [t.split("\n")[2] for t in posted(ops)] == [f"ad 0.55: maybe {i}" for i in range(10)]
+
+
+async def test_a_burst_beyond_ten_a_tick_ends_in_one_digest(store: Store) -> None:
+    chat = make_chat(store, OPS, console_url="https://c.example")
+    ops = FakePlatform(name="ops")
+    chat.pipeline.attach(ops)
+    for i in range(13):
+        await chat.say(user(f"u{i}"), f"maybe {i}")
+    chat.group = "g2"
+    for i in range(2):
+        await chat.say(user(f"v{i}"), f"maybe {i}")
     await chat.pipeline.tick()
-    assert [t.split("\n")[2] for t in posted(ops)] == [f"ad 0.55: maybe {i}" for i in (10, 11, 12)]
+    said = posted(ops)
+    assert len(said) == 10  # never more than ten messages a tick
+    assert [t.split("\n")[2] for t in said[:9]] == [f"ad 0.55: maybe {i}" for i in range(9)]
+    ids = {r.platform_id: r.id for r in rows(store, schema.groups)}
+    assert said[9].split("\n") == [
+        "📋 另有 6 条预警和待办，合并为一条：",
+        f"· {GROUP}: 无法确定的消息 4 → https://c.example/groups/{ids[GROUP]}#queue",
+        f"· g2: 无法确定的消息 2 → https://c.example/groups/{ids['g2']}#queue",
+    ]
+    assert all(a.notified_at is not None for a in rows(store, schema.alerts))
+    (digest,) = [r for r in rows(store, schema.bot_actions) if r.reason == "notice.digest"]
+    assert json.loads(digest.evidence) == {"alert": [10, 11, 12, 13, 14, 15]}
+    await chat.pipeline.tick()
+    assert posted(ops) == []  # all of them told once; the queue keeps them open
+    assert {a.status for a in rows(store, schema.alerts)} == {"open"}
 
 
 async def test_without_a_channel_or_its_platform_nothing_is_posted(store: Store) -> None:
@@ -84,5 +111,5 @@ async def test_old_alerts_are_not_posted_and_tasks_are(store: Store) -> None:
         await chat.say(ALICE, "优惠多多 加微信 abc123")  # the 3rd strike: kick, by hand here
     await chat.pipeline.tick()
     (text,) = posted(ops)
-    assert text.startswith(f"📋 待人工处理 · {GROUP} · kick")
+    assert text.startswith(f"📋 待人工处理 · {GROUP} · 移出成员")
     assert "member=alice" in text and text.endswith("#queue")

@@ -98,6 +98,8 @@ human_tasks = Table(
     Column("done_at", Float, nullable=True),
     # migration 0023: posted to the operators' group (or passed over: no such group)
     Column("notified_at", Float, nullable=True),
+    # migration 0024: the notices job's scan, every tick (open, not posted, oldest first)
+    Index(None, "status", "notified_at", "created_at"),
 )
 
 appeals = Table(
@@ -138,6 +140,8 @@ alerts = Table(
     Column("created_at", Float, nullable=False),
     # migration 0023: posted to the operators' group (or passed over: no such group)
     Column("notified_at", Float, nullable=True),
+    # migration 0024: the notices job's scan, every tick (open, not posted, oldest first)
+    Index(None, "status", "notified_at", "created_at"),
 )
 
 open_questions = Table(
