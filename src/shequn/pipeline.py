@@ -40,10 +40,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, tuple_
+from sqlalchemy import Connection, delete, or_, select, text, tuple_
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.actions import gate as gate_actions
 from shequn.actions.moderation import (
@@ -114,6 +112,15 @@ DEDUPE_DAYS = 30.0
 DEDUPE_GRACE = 3600.0
 #: Keys forgotten per tick at most (one short transaction, whatever the backlog).
 FORGET_BATCH = 10_000
+
+
+#: The event's key taken, or nothing when it was taken before. Plain SQL built once (the
+#: same on SQLite and PostgreSQL); the row is asked back because psycopg reports no
+#: reliable rowcount for it.
+_CLAIM = text(
+    "INSERT INTO processed_events (platform, event_key, group_id, ts, processed_at) "
+    "VALUES (:platform, :key, :group, :ts, :now) ON CONFLICT DO NOTHING RETURNING event_key"
+)
 
 
 def event_key(ev: Event) -> str:
@@ -725,16 +732,9 @@ class Pipeline:
     # -- stages -------------------------------------------------------------------
 
     def _claim(self, conn: Connection, platform: str, ev: Event, key: str, now: float) -> bool:
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         ts = getattr(ev, "ts", None) or now
-        stmt = (
-            insert(schema.processed_events)
-            .values(platform=platform, event_key=key, group_id=ev.group_id, ts=ts, processed_at=now)
-            .on_conflict_do_nothing()
-            # rowcount is not reliable here (psycopg reports -1): ask for the row back.
-            .returning(schema.processed_events.c.event_key)
-        )
-        return conn.execute(stmt).first() is not None
+        params = {"platform": platform, "key": key, "group": ev.group_id, "ts": ts, "now": now}
+        return conn.execute(_CLAIM, params).first() is not None
 
     async def _run_handlers(self, ctx: Context) -> None:
         for _prio, _n, name, handler in list(self._handlers):

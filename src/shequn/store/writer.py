@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from shequn.events import (
     DirectMessage,
@@ -75,6 +75,13 @@ _RENAME_COLS = ("group_id", "platform_id", "member_id", "ts", "old_name", "new_n
 _NAME_COLS = ("member_id", "name", "first_ts")
 
 
+#: A group's row by its platform id; built once (the live bot asks it for every event).
+_GROUP = select(schema.groups.c.id, schema.groups.c.name).where(
+    schema.groups.c.platform == bindparam("platform"),
+    schema.groups.c.platform_id == bindparam("platform_id"),
+)
+
+
 class ArchiveWriter:
     """Buffers events and writes them on ``conn``; call :meth:`flush` before commit."""
 
@@ -125,9 +132,7 @@ class ArchiveWriter:
             return gid
         platform_id, name = platform_id.replace("\x00", ""), name.replace("\x00", "")
         t = schema.groups
-        row = self.conn.execute(
-            select(t.c.id, t.c.name).where(t.c.platform == platform, t.c.platform_id == platform_id)
-        ).first()
+        row = self.conn.execute(_GROUP, {"platform": platform, "platform_id": platform_id}).first()
         if row is None:
             gid = self.conn.execute(
                 t.insert().values(

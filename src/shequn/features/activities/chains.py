@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from shequn.events import MessagePosted
 from shequn.features.activities.common import (
@@ -177,11 +177,22 @@ def amount_of(text: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
+_c = schema.chains
+#: The group's open chains, newest first; built once (every message asks).
+_OPEN = (
+    select(_c)
+    .where(
+        _c.c.platform == bindparam("platform"),
+        _c.c.group_id == bindparam("group_id"),
+        _c.c.status == "open",
+    )
+    .order_by(_c.c.id.desc())
+)
+
+
 def _open_chain(conn: Connection, platform: str, group: str, title: str) -> Row[Any] | None:
     """The open chain with this title, else the latest open one."""
-    c = schema.chains
-    q = select(c).where(c.c.platform == platform, c.c.group_id == group, c.c.status == "open")
-    rows = conn.execute(q.order_by(c.c.id.desc())).all()
+    rows = conn.execute(_OPEN, {"platform": platform, "group_id": group}).all()
     for row in rows:
         if title and row.title == title:
             return row

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from shequn.events import MessagePosted
 from shequn.features.activities.common import (
@@ -92,6 +92,20 @@ _TEXT = {
 }
 
 
+_lt = schema.lotteries
+#: The group's open lotteries, newest first; built once (every message asks).
+_OPEN = (
+    select(_lt)
+    .where(
+        _lt.c.platform == bindparam("platform"),
+        _lt.c.group_id == bindparam("group_id"),
+        _lt.c.status == "open",
+    )
+    .order_by(_lt.c.id.desc())
+)
+_LATEST = _OPEN.limit(1)
+
+
 async def handle(ctx: Context, ev: MessagePosted) -> bool:
     s = ctx.settings.activities.lottery
     if not s.enabled or ev.sender is None or ev.edited:
@@ -101,12 +115,9 @@ async def handle(ctx: Context, ev: MessagePosted) -> bool:
     if (rest := after_command(text, START)) is not None:
         _start(ctx, ev, rest)
         return True
-    lt = schema.lotteries
-    open_ = select(lt).where(
-        lt.c.platform == ctx.platform.name, lt.c.group_id == ev.group_id, lt.c.status == "open"
-    )
+    where = {"platform": ctx.platform.name, "group_id": ev.group_id}
     if is_command(text, DRAW):
-        row = ctx.conn.execute(open_.order_by(lt.c.id.desc()).limit(1)).first()
+        row = ctx.conn.execute(_LATEST, where).first()
         if row is None:
             return False
         if ev.sender.platform_id != row.starter_id and not is_operator(ctx, ev.sender):
@@ -117,7 +128,7 @@ async def handle(ctx: Context, ev: MessagePosted) -> bool:
         announce(ctx, draw(ctx.conn, row, ev.message_id, ev.ts, lang), "lottery.drawn")
         return True
     folded = " ".join(text.split()).casefold()
-    for row in ctx.conn.execute(open_.order_by(lt.c.id.desc())).all():
+    for row in ctx.conn.execute(_OPEN, where).all():
         if row.keyword.casefold() == folded and (row.deadline is None or ev.ts < row.deadline):
             _enter(ctx, ev, row)
             return True

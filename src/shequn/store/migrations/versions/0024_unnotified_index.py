@@ -18,7 +18,9 @@ _COLUMNS = ["status", "notified_at", "created_at"]
 
 def upgrade() -> None:
     for table in ("alerts", "human_tasks"):
-        op.create_index(op.f(f"ix_{table}_status_notified_at_created_at"), table, _COLUMNS, unique=False)
+        op.create_index(
+            op.f(f"ix_{table}_status_notified_at_created_at"), table, _COLUMNS, unique=False
+        )
 
 
 def downgrade() -> None:
