@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Row, select, update
 
 from shequn.events import MessagePosted
 from shequn.features.activities.common import (
@@ -33,6 +33,7 @@ from shequn.features.activities.common import (
     is_command,
     is_operator,
     name_of,
+    open_in_group,
     plan_send,
     reply,
     say,
@@ -177,22 +178,10 @@ def amount_of(text: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
-_c = schema.chains
-#: The group's open chains, newest first; built once (every message asks).
-_OPEN = (
-    select(_c)
-    .where(
-        _c.c.platform == bindparam("platform"),
-        _c.c.group_id == bindparam("group_id"),
-        _c.c.status == "open",
-    )
-    .order_by(_c.c.id.desc())
-)
-
-
 def _open_chain(conn: Connection, platform: str, group: str, title: str) -> Row[Any] | None:
     """The open chain with this title, else the latest open one."""
-    rows = conn.execute(_OPEN, {"platform": platform, "group_id": group}).all()
+    where = {"platform": platform, "group_id": group}
+    rows = conn.execute(open_in_group(schema.chains), where).all()
     for row in rows:
         if title and row.title == title:
             return row

