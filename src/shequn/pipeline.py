@@ -882,10 +882,11 @@ class Pipeline:
             member_id=mid, reason=f"strike.{rule}", evidence=evidence, strike_id=sid
         )
         ctx.plan("delete", params={"message_id": ev.message_id}, **common)
+        penalty = None
         if step.kind == "mute":
-            ctx.plan("mute", params={"seconds": step.seconds}, **common)
+            penalty = ctx.plan("mute", params={"seconds": step.seconds}, **common)
         elif step.kind != "warn":
-            ctx.plan(step.kind, **common)
+            penalty = ctx.plan(step.kind, **common)
         notice = strike_notice(
             step,
             lang=s.language,
@@ -898,8 +899,9 @@ class Pipeline:
             announce=s.announce_penalties
             and (step.kind == "warn" or can_call(ctx.platform, ev.group_id, step.kind)),
         )
-        if notice is not None:
-            ctx.plan("send", params={"text": notice}, **common)
+        if notice is not None:  # a penalty's notice is said once the penalty is made
+            after = {} if penalty is None else {"after": penalty}
+            ctx.plan("send", params={"text": notice, **after}, **common)
         return True  # the message is gone: no FAQ answer, no question watch
 
     async def _questions(self, ctx: Context) -> bool:

@@ -130,6 +130,26 @@ async def test_a_call_that_keeps_failing_goes_to_a_human(store: Store) -> None:
     assert gaps == [1, 2, 4, 8]
     (task,) = rows(store, schema.human_tasks)
     assert (task.kind, task.action_id, task.status) == ("mute", mute.id, "open")
+    # the group is not told of a mute that did not happen: its notice is dropped
+    notice = next(r for r in rows(store, schema.bot_actions) if r.id > mute.id)
+    assert (notice.kind, notice.status) == ("send", "dropped")
+    assert notice.error == f"not said: action {mute.id} was not made (failed)"
+    assert "被禁言 1 小时" not in str(chat.platform.calls)
+
+
+async def test_a_penalty_notice_waits_for_its_penalty(store: Store) -> None:
+    platform = FlakyPlatform(error=PlatformError("502 bad gateway"))  # once, not a rate limit
+    chat = make_chat(store, platform=platform)
+    await chat.say(ALICE, AD)
+    await chat.say(ALICE, AD)
+    assert [c[0] for c in chat.take()] == ["delete", "send", "delete"]  # no notice yet
+    await chat.pipeline.tick()
+    assert chat.take() == []  # both wait for the mute's back-off
+    chat.clock.advance(1)
+    await chat.pipeline.tick()
+    assert [c[0] for c in chat.take()] == ["mute", "send"]
+    notice = rows(store, schema.bot_actions, schema.bot_actions.c.id)[-1]
+    assert (notice.status, notice.attempts) == ("done", 1)  # waiting spent no attempt
 
 
 async def test_handlers_run_by_priority_with_a_stop_and_one_error_hook(

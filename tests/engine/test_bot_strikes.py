@@ -45,15 +45,17 @@ async def test_an_ad_three_times_is_warned_muted_then_kicked(store: Store) -> No
         ("kick", {"group_id": GROUP, "member_id": "alice", "ban": False}),
         ("send", {"group_id": GROUP, "text": removed, "reply_to": None}),
     ]
+    made = {r.kind: r.id for r in rows(store, schema.bot_actions)}  # one mute, one kick
     assert audit(store) == [
         ("delete", "done", "strike.ad", params(message_id="m2")),
         ("send", "done", "strike.ad", params(text=warn)),
         ("delete", "done", "strike.ad", params(message_id="m3")),
         ("mute", "done", "strike.ad", params(seconds=3600)),
-        ("send", "done", "strike.ad", params(text=muted)),
+        # a penalty's notice names the call it announces: it is said once that is made
+        ("send", "done", "strike.ad", params(text=muted, after=made["mute"])),
         ("delete", "done", "strike.ad", params(message_id="m4")),
         ("kick", "done", "strike.ad", params()),
-        ("send", "done", "strike.ad", params(text=removed)),
+        ("send", "done", "strike.ad", params(text=removed, after=made["kick"])),
     ]
     strikes = rows(store, schema.strikes, schema.strikes.c.id)
     assert [(s.member_id, s.rule, s.message_id, s.status) for s in strikes] == [

@@ -185,15 +185,16 @@ async def test_an_ad_three_times_is_warned_timed_out_kicked_and_undone(
         ("DELETE", member, "strike.ad", None),
         ("POST", messages, None, {"content": removed, "allowed_mentions": mentions}),
     ]  # fmt: skip
+    made = {r.kind: r.id for r in rows(store, schema.bot_actions)}
     assert audit(store) == [
         ("delete", "done", "strike.ad", params(message_id=m2)),
         ("send", "done", "strike.ad", params(text=warn)),
         ("delete", "done", "strike.ad", params(message_id=m3)),
         ("mute", "done", "strike.ad", params(seconds=3600)),
-        ("send", "done", "strike.ad", params(text=muted)),
+        ("send", "done", "strike.ad", params(text=muted, after=made["mute"])),
         ("delete", "done", "strike.ad", params(message_id=m4)),
         ("kick", "done", "strike.ad", params()),
-        ("send", "done", "strike.ad", params(text=removed)),
+        ("send", "done", "strike.ad", params(text=removed, after=made["kick"])),
     ]
     # the archive has the channel as a group, named after guild and channel
     groups = {r.platform_id: r for r in rows(store, schema.groups)}

@@ -82,7 +82,8 @@ async def test_an_ad_in_a_guild_channel_is_recalled_warned_and_muted(
         ("delete", "done", "strike.ad", params(message_id="A2")),
         ("mute", "done", "strike.ad", params(seconds=3600)),
         ("send", "done", "strike.ad",
-         params(text="@abc 因发布广告（第 2 次违规）被禁言 1 小时。如有误判，可发送「申诉 理由」。")),
+         params(text="@abc 因发布广告（第 2 次违规）被禁言 1 小时。如有误判，可发送「申诉 理由」。",
+                after=next(r.id for r in rows(store, schema.bot_actions) if r.kind == "mute"))),
     ]  # fmt: skip
     assert rows(store, schema.human_tasks) == []
     await adapter.aclose()

@@ -331,6 +331,28 @@ async def _fenced(
         yield lambda: contextlib.nullcontext(conn)
 
 
+def _after_done(tx: Callable[[], Any], row: Any, after: int, now: float) -> bool:
+    """Whether the call ``row`` announces (``params["after"]``: a strike's notice waits
+    for its mute or removal) was made. While it waits, so does ``row``, with no attempt
+    spent; if it will not be made by the bot (failed, a person's task, undone), ``row``
+    is ``dropped``: the group is not told of a penalty that did not happen."""
+    t = schema.bot_actions
+    # read, then write in a transaction of its own: on SQLite a deferred transaction that
+    # read first can fail its write at once if another connection committed meanwhile
+    with tx() as conn:
+        first = conn.execute(select(t.c.status, t.c.not_before).where(t.c.id == after)).first()
+    if first is not None and first.status in ("done", "lifted"):
+        return True
+    if first is not None and first.status == "planned":
+        values: dict[str, Any] = {"not_before": max(first.not_before or now, now + 1.0)}
+    else:
+        why = f"not said: action {after} was not made ({first.status if first else 'gone'})"
+        values = {"status": "dropped", "error": why}
+    with tx() as conn:
+        conn.execute(update(t).where(t.c.id == row.id, t.c.status == "planned").values(values))
+    return False
+
+
 async def carry_out(
     store: Store,
     platform: Platform,
@@ -383,6 +405,8 @@ async def carry_out(
             if tx is None:
                 continue
             params = json.loads(row.params)
+            if "after" in params and not _after_done(tx, row, params["after"], now):
+                continue
             cap = _cap(row.kind, params)
             try:
                 # the bot may have lost the right in this group since the call was planned

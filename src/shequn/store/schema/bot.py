@@ -68,7 +68,9 @@ bot_actions = Table(
     Column("params", Text, nullable=False, default="{}"),  # JSON arguments of the call
     Column("reason", String(64), nullable=False, default=""),  # strike | gate.fail | undo ...
     Column("evidence", Text, nullable=False, default="{}"),
-    Column("status", String(16), nullable=False),  # planned|done|failed|human_task|undone|lifted
+    Column(
+        "status", String(16), nullable=False
+    ),  # planned|done|failed|human_task|undone|lifted|dropped
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text, nullable=True),
     Column("event_key", String(255), nullable=True),
