@@ -78,6 +78,7 @@ class GroupSettings:
     qr_codes: bool = True  # download posted images and moderate the QR codes in them
     appeals: bool = True  # members contest a strike: 申诉 <理由> / /appeal <reason>
     announce_penalties: bool = True  # say in the group why a member was muted or removed
+    notices_per_minute: int = 5  # strike notices said per group per minute (a raid); 0: all
     alert_group: str = ""  # "platform:group id" of the operators' group alerts go to (人工预警)
     checkin: CheckinSettings = field(default_factory=CheckinSettings)  # 签到 / 打卡
     activities: ActivitySettings = field(default_factory=ActivitySettings)  # 投票/接龙/抽奖/活动
@@ -307,6 +308,10 @@ def _overrides(key: str, raw: dict[str, Any], base: GroupSettings) -> GroupSetti
                 raise ConfigError(k, "must be between 0 and 1")
         elif name in ("quarrel_messages", "flood_messages", "duplicate_groups"):
             changes[name] = _typed(k, value, int, "an integer")
+        elif name == "notices_per_minute":
+            changes[name] = _typed(k, value, int, "an integer")
+            if changes[name] < 0:
+                raise ConfigError(k, "must be 0 (no limit) or more")
         elif name in ("qr_codes", "appeals", "announce_penalties"):
             changes[name] = _typed(k, value, bool, "true or false")
         elif name == "alert_group":

@@ -75,7 +75,7 @@ from shequn.features.moderation import qr
 from shequn.features.moderation.verdict import Verdict
 from shequn.features.search import index as search_index
 from shequn.features.strikes import appeals, step_for
-from shequn.features.strikes.announce import strike_notice
+from shequn.features.strikes.announce import NoticeBudget, strike_notice
 from shequn.features.strikes.escalation import QuarrelWatch, is_abusive
 from shequn.platforms.port import Capability, Platform, PlatformError, capabilities_of
 from shequn.store import Store, schema
@@ -326,6 +326,7 @@ class Pipeline:
         self._platforms: dict[str, Platform] = {}
         self._quarrels = QuarrelWatch()
         self._floods = FloodWatch()
+        self._notices = NoticeBudget()
         #: ``handle`` waits for its event's calls (``False``: they go out meanwhile).
         self.inline_calls = inline_calls
         self._carrier = _Carrier(self._run_batch, carrier_concurrency)
@@ -899,9 +900,14 @@ class Pipeline:
             announce=s.announce_penalties
             and (step.kind == "warn" or can_call(ctx.platform, ev.group_id, step.kind)),
         )
-        if notice is not None:  # a penalty's notice is said once the penalty is made
+        if notice is not None and self._notices.take(
+            ctx.platform.name, ev.group_id, ctx.now, s.notices_per_minute
+        ):  # a penalty's notice is said once the penalty is made
             after = {} if penalty is None else {"after": penalty}
             ctx.plan("send", params={"text": notice, **after}, **common)
+        elif notice is not None:  # a raid: the strike stands, unannounced
+            log.info("strike notice in %s held back: %s a minute said already", ev.group_id,
+                     s.notices_per_minute)  # fmt: skip
         return True  # the message is gone: no FAQ answer, no question watch
 
     async def _questions(self, ctx: Context) -> bool:

@@ -96,6 +96,8 @@ def test_the_default_ladder_is_warn_mute_an_hour_kick() -> None:
         ({"defaults": {"language": "fr"}}, ENV, "defaults.language"),
         ({"defaults": {"alert_group": "-100123"}}, ENV, "defaults.alert_group"),
         ({"defaults": {"appeals": "yes"}}, ENV, "defaults.appeals"),
+        ({"defaults": {"announce_penalties": 1}}, ENV, "defaults.announce_penalties"),
+        ({"defaults": {"notices_per_minute": -1}}, ENV, "defaults.notices_per_minute"),
         ({"bot": {"console_url": "console.local"}}, ENV, "bot.console_url"),
         ({"surprise": 1}, ENV, "surprise"),
     ],

@@ -168,6 +168,28 @@ async def test_penalties_can_be_kept_quiet_but_a_warning_is_said(store: Store) -
     assert [c[0] for c in quiet.take()] == ["delete", "send", "delete", "mute", "delete", "kick"]
 
 
+async def test_a_raid_is_struck_in_full_but_only_five_notices_a_minute_are_said(
+    store: Store,
+) -> None:
+    chat = make_chat(store)  # notices_per_minute = 5 by default
+    for i in range(8):  # eight throwaway accounts post the same ad within seconds
+        await chat.say(user(f"raider{i}", f"R{i}"), AD)
+        chat.clock.advance(2)
+    calls = chat.take()
+    assert [c[0] for c in calls].count("delete") == 8  # every ad removed ...
+    assert len(rows(store, schema.strikes)) == 8  # ... and struck
+    warned = [c[1]["text"].split(" ")[0] for c in calls if c[0] == "send"]
+    assert warned == ["@R0", "@R1", "@R2", "@R3", "@R4"]  # ... but the group hears five
+    chat.clock.advance(60)  # a minute later the budget is back
+    await chat.say(user("late", "L"), AD)
+    assert [c[0] for c in chat.take()] == ["delete", "send"]
+    unlimited = make_chat(store, GroupSettings(notices_per_minute=0))
+    unlimited.group = "g2"
+    for i in range(7):
+        await unlimited.say(user(f"other{i}"), AD)
+    assert [c[0] for c in unlimited.take()].count("send") == 7
+
+
 async def test_an_uncertain_verdict_is_an_alert_not_a_strike(store: Store) -> None:
     chat = make_chat(store)
     await chat.say(ALICE, "maybe buy this")

@@ -47,6 +47,7 @@ FIELDS: tuple[Field, ...] = (
     Field("question_minutes", "number", section="moderation"),
     Field("appeals", "bool", section="moderation"),
     Field("announce_penalties", "bool", section="moderation"),
+    Field("notices_per_minute", "int", section="moderation"),
     Field("alert_group", "text", section="moderation"),
     Field("faq.enabled", "bool", section="faq"),
     Field("faq.bank", "bank", section="faq"),

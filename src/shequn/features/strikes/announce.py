@@ -3,17 +3,23 @@
 A warning is the notice itself. A mute, kick or ban is announced too (unless the
 group's ``announce_penalties`` is off): the platform shows at most "X was muted", and
 the group should see why, so the rules are seen to be applied (劣币驱逐良币 works the
-other way round as well). Where members may appeal, each notice says how: in the group,
+other way round as well). A raid (many throwaway accounts posting ads at once) would
+drown the group in the bot's own notices: :class:`NoticeBudget` lets at most
+``notices_per_minute`` through per group; the strikes themselves are all carried out.
+Where members may appeal, each notice says how: in the group,
 or in private where the bot can read private messages (a muted member cannot write in
 the group, a removed one is not in it any more).
 """
 
 from __future__ import annotations
 
+from collections import deque
+from dataclasses import dataclass, field
+
 from shequn.actions.appeals import say as appeal_say
 from shequn.features.strikes import Step
 
-__all__ = ["duration", "strike_notice"]
+__all__ = ["NoticeBudget", "duration", "strike_notice"]
 
 _LABEL = {
     "zh": {"ad": "广告", "spam": "垃圾信息", "abuse": "辱骂", "sensitive": "敏感内容"},
@@ -86,3 +92,22 @@ def strike_notice(
     else:
         return text  # removed, and no private channel: a person has to be asked
     return _TEXT[lang]["join"].format(text=text, hint=hint)
+
+
+@dataclass
+class NoticeBudget:
+    """Strike notices per group in the last minute (in memory, per bot process)."""
+
+    _said: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
+
+    def take(self, platform: str, group_id: str, now: float, per_minute: int) -> bool:
+        """Whether one more notice may be said in the group now (0: no limit)."""
+        if per_minute <= 0:
+            return True
+        said = self._said.setdefault((platform, group_id), deque())
+        while said and said[0] <= now - 60.0:
+            said.popleft()
+        if len(said) >= per_minute:
+            return False
+        said.append(now)
+        return True
