@@ -99,9 +99,13 @@ async def test_a_muted_member_appeals_in_a_private_chat_and_hears_back_there(
             said = await _bot_texts(alice, room, bot_id)
             warning = [t for t in said if "请勿发布" in t]
             assert warning and warning[0].endswith("（被禁言后也可以私聊我发送）。")
-            # the mute is announced, pointing the muted member to a private chat
-            notice = [t for t in said if "被禁言 10 分钟" in t]
-            assert notice and notice[0].endswith("可私聊我发送「申诉 理由」。")
+
+            # the mute is announced once it is made, pointing the muted member to a private chat
+            async def announced() -> list[str]:
+                return [t for t in await _bot_texts(alice, room, bot_id) if "被禁言 10 分钟" in t]
+
+            notice = await until(announced, "the mute announced")
+            assert notice[0].endswith("可私聊我发送「申诉 理由」。")
 
             async def muted() -> bool:
                 return await say(alice, room, "为什么删我消息") is None
