@@ -189,7 +189,7 @@ def plan(
     """Write the audit row for one platform call (or a human task where it cannot call)."""
     params = params or {}
     cap = _cap(kind, params)
-    status = "planned" if can_call(platform, group_id, kind, params) else "human_task"
+    status = "planned" if cap in capabilities_of(platform, group_id) else "human_task"
     aid = _insert(
         conn,
         schema.bot_actions,

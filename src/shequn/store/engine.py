@@ -46,7 +46,8 @@ def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _plain_savepoints(engine: Engine) -> None:
-    """SAVEPOINT, RELEASE and ROLLBACK TO as plain SQL strings.
+    """SAVEPOINT, RELEASE and ROLLBACK TO as plain SQL strings; on SQLite a SAVEPOINT
+    first makes sure the transaction writes (:func:`begin_writing`).
 
     SQLAlchemy compiles a fresh clause for each (they are not cached): ~118 µs per
     ``begin_nested()`` on SQLite, against ~25 µs through ``exec_driver_sql`` and ~3 µs
@@ -55,13 +56,23 @@ def _plain_savepoints(engine: Engine) -> None:
     is run again through SQLAlchemy, which raises it as its own error); elsewhere
     through ``exec_driver_sql``. The names are the ones SQLAlchemy makes
     (``sa_savepoint_<n>``); anything else takes the compiled path.
+
+    Why SQLite's SAVEPOINT writes first: outside a transaction it would open a deferred
+    one (Python's sqlite3 does not BEGIN before it), whose reads then make its first
+    write fail at once. All of this is done on this engine's dialect rather than with
+    event listeners: any connection event makes SQLAlchemy dispatch events around every
+    statement, which measured 5-12 µs more per small statement.
     """
     d = engine.dialect
     sqlite = d.name == "sqlite"
     compiled = (d.do_savepoint, d.do_release_savepoint, d.do_rollback_to_savepoint)
 
     def plain(sql: str, fallback: Callable[[Connection, str], None]) -> Callable[..., None]:
+        opens = sqlite and sql == "SAVEPOINT "
+
         def run(connection: Connection, name: str) -> None:
+            if opens:
+                begin_writing(connection)
             if not name.isidentifier():
                 fallback(connection, name)
             elif sqlite:
@@ -77,24 +88,6 @@ def _plain_savepoints(engine: Engine) -> None:
     d.do_savepoint = plain("SAVEPOINT ", compiled[0])  # type: ignore[method-assign]
     d.do_release_savepoint = plain("RELEASE SAVEPOINT ", compiled[1])  # type: ignore[method-assign]
     d.do_rollback_to_savepoint = plain("ROLLBACK TO SAVEPOINT ", compiled[2])  # type: ignore[method-assign]
-
-
-def _savepoints_write(engine: Engine) -> None:
-    """Before a SAVEPOINT, make sure the transaction writes (:func:`begin_writing`).
-
-    A SAVEPOINT outside a transaction would open a deferred one (Python's sqlite3 does
-    not BEGIN before it), whose reads then make its first write fail at once. Done on
-    this engine's dialect rather than with a ``savepoint`` event listener: any
-    connection event makes SQLAlchemy dispatch events around every statement, which
-    measured 5-12 µs more per small statement.
-    """
-    plain = engine.dialect.do_savepoint
-
-    def do_savepoint(connection: Connection, name: str) -> None:
-        begin_writing(connection)
-        plain(connection, name)
-
-    engine.dialect.do_savepoint = do_savepoint  # type: ignore[method-assign]
 
 
 @dataclass(slots=True)
@@ -140,11 +133,9 @@ def open_store(url: str | None = None, *, upgrade: bool = True) -> Store:
             Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(resolved)
         event.listen(engine, "connect", _tune_sqlite)
-        _plain_savepoints(engine)
-        _savepoints_write(engine)
     else:
         engine = create_engine(resolved, pool_pre_ping=True)
-        _plain_savepoints(engine)
+    _plain_savepoints(engine)
     if upgrade:
         migrate(engine)
     return Store(engine=engine, url=resolved)

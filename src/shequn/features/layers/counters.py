@@ -20,8 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.events import (
     Event,
@@ -49,13 +47,13 @@ def local_day(ts: float, tz: str) -> str:
     return datetime.fromtimestamp(ts, ZoneInfo(tz)).date().isoformat()
 
 
-def _insert(conn: Connection) -> Any:
-    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-
-
 # Prepared once, as the upserts below (see there): they run on every message.
 _WINDOW = text(
     "SELECT window_start FROM layer_groups WHERE platform = :platform AND group_id = :group"
+)
+_NEW_WINDOW = text(
+    "INSERT INTO layer_groups (platform, group_id, window_start) VALUES (:platform, :group, '') "
+    "ON CONFLICT DO NOTHING"
 )
 _GROUP_DAY = text(
     "INSERT INTO layer_group_days (platform, group_id, day) VALUES (:platform, :group, :day) "
@@ -68,9 +66,7 @@ def window_start(conn: Connection, platform: str, group: str) -> str:
     row = conn.execute(_WINDOW, {"platform": platform, "group": group}).first()
     if row is not None:
         return str(row.window_start)
-    g = schema.layer_groups
-    stmt = _insert(conn)(g).values(platform=platform, group_id=group, window_start="")
-    conn.execute(stmt.on_conflict_do_nothing())
+    conn.execute(_NEW_WINDOW, {"platform": platform, "group": group})
     return ""
 
 
