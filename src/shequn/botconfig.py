@@ -33,6 +33,8 @@ from shequn.features.layers import LayerSettings
 from shequn.features.strikes import DEFAULT_LADDER, STRICT_LADDER, Step
 
 __all__ = [
+    "BLOCKLIST_MODES",
+    "LABELS",
     "TEMPLATES",
     "AccountConfig",
     "BotConfig",
@@ -45,6 +47,12 @@ __all__ = [
     "source_of",
     "validate_doc",
 ]
+
+
+#: ``blocklist``: share (list and keep out), honour (keep out only), off.
+BLOCKLIST_MODES = ("share", "honour", "off")
+#: Rules a strike can be for (the moderation verdicts), as ``blocklist_rules`` names them.
+LABELS = ("ad", "spam", "abuse", "sensitive")
 
 
 class ConfigError(ValueError):
@@ -79,6 +87,11 @@ class GroupSettings:
     appeals: bool = True  # members contest a strike: 申诉 <理由> / /appeal <reason>
     announce_penalties: bool = True  # say in the group why a member was muted or removed
     notices_per_minute: int = 5  # strike notices said per group per minute (a raid); 0: all
+    # The deployment's blocklist (全局黑名单): "share" lists members the ladder removes
+    # here for ``blocklist_rules`` and keeps listed members out; "honour" only keeps
+    # them out; "off" neither.
+    blocklist: str = "share"
+    blocklist_rules: frozenset[str] = frozenset({"ad", "spam"})
     alert_group: str = ""  # "platform:group id" of the operators' group alerts go to (人工预警)
     checkin: CheckinSettings = field(default_factory=CheckinSettings)  # 签到 / 打卡
     activities: ActivitySettings = field(default_factory=ActivitySettings)  # 投票/接龙/抽奖/活动
@@ -320,6 +333,18 @@ def _overrides(key: str, raw: dict[str, Any], base: GroupSettings) -> GroupSetti
                 raise ConfigError(k, 'expected "platform:group id", e.g. "telegram:-1001234567"')
         elif name in ("act_labels", "exempt"):
             changes[name] = frozenset(_str_list(k, value))
+        elif name == "blocklist":
+            if value not in BLOCKLIST_MODES:
+                raise ConfigError(k, f"expected one of {', '.join(BLOCKLIST_MODES)}, got {value!r}")
+            changes[name] = value
+        elif name == "blocklist_rules":
+            rules = frozenset(_str_list(k, value))
+            unknown = sorted(rules - set(LABELS))
+            if unknown:
+                raise ConfigError(
+                    k, f"unknown rule {unknown[0]!r} (write any of {', '.join(LABELS)})"
+                )
+            changes[name] = rules
         elif name == "allow":
             changes[name] = _str_list(k, value)
         elif name == "gate":

@@ -5,7 +5,7 @@
 1. **normalise**: the event's natural key (``msg:<group>:<id>``, ``join:<group>:<id>`` ...);
 2. **record**: claim the key in ``processed_events`` (a redelivered event finds it
    and stops here) and write the event to the archive with :class:`ArchiveWriter`;
-3. **handlers by priority**: the entry gate (10), moderation (20), live-layer
+3. **handlers by priority**: the blocklist (5), the entry gate (10), moderation (20), live-layer
    counting (25), appeals (27), invites (30), help (33), activities (35), check-in (40), FAQ (45), the question watch (50),
    layer commands (60) and any registered feature; a handler returning ``True`` stops the
    rest; each runs in a savepoint and an exception goes to :meth:`on_error` (logged,
@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, or_, select, text, tuple_
 from sqlalchemy import exc as sa_exc
 
+from shequn.actions import blocklist
 from shequn.actions import gate as gate_actions
 from shequn.actions.moderation import (
     Fence,
@@ -75,6 +76,7 @@ from shequn.features.moderation import qr
 from shequn.features.moderation.verdict import Verdict
 from shequn.features.search import index as search_index
 from shequn.features.strikes import appeals, step_for
+from shequn.features.strikes import blocklist as blocklist_handler
 from shequn.features.strikes.announce import NoticeBudget, strike_notice
 from shequn.features.strikes.escalation import QuarrelWatch, is_abusive
 from shequn.platforms.port import Capability, Platform, PlatformError, capabilities_of
@@ -349,6 +351,7 @@ class Pipeline:
         self.ticks_skipped = 0
         #: The step the running tick is in (``None`` between ticks).
         self.tick_step: str | None = None
+        self.register("blocklist", blocklist_handler.handle, priority=5)
         self.register("gate", self._gate, priority=10)
         self.register("moderation", self._moderation, priority=20)
         self.register("appeals", appeals.handle, priority=27)
@@ -372,6 +375,7 @@ class Pipeline:
         self.register_tick("content", content.tick)
         self.register_tick("invites", invites.tick)
         self.register_tick("notices", Notices(console_url))
+        self.register_tick("blocklist", blocklist.tick)
         # The archive search catches up with new messages a batch per tick. It only
         # derives ``search_docs`` from committed messages (a stale doc is re-indexed,
         # see ``text_len``), so it runs alongside the events.
@@ -908,6 +912,18 @@ class Pipeline:
         elif notice is not None:  # a raid: the strike stands, unannounced
             log.info("strike notice in %s held back: %s a minute said already", ev.group_id,
                      s.notices_per_minute)  # fmt: skip
+        removed = step.kind in ("kick", "ban")
+        if removed and s.blocklist == "share" and rule in s.blocklist_rules:
+            entry = blocklist.add(
+                ctx.conn, platform=ctx.platform.name, member_id=mid, now=ctx.now,
+                member_name=sender.name, group_id=ev.group_id, rule=rule, strike_id=sid,
+                action_id=penalty, evidence=evidence,
+            )  # fmt: skip
+            if entry is not None:  # out of the member's other groups too
+                ctx.planned += blocklist.sweep(
+                    ctx.conn, ctx.platform, entry, self.settings_for_group, now=ctx.now,
+                    event_key=ctx.key,
+                )  # fmt: skip
         return True  # the message is gone: no FAQ answer, no question watch
 
     async def _questions(self, ctx: Context) -> bool:

@@ -542,7 +542,8 @@ def plan_undo(
     take its strike back; all audited, in the caller's transaction.
 
     Returns the ids of the new audit rows. A warning or a deleted message cannot be
-    taken back on the platform; undoing them still removes the strike. A ``set_card``
+    taken back on the platform; undoing them still removes the strike. Undoing the
+    kick or ban that listed a member lifts the listing (and its removals elsewhere). A ``set_card``
     is undone by setting the card it replaced (its evidence's ``previous``).
     """
     t = schema.bot_actions
@@ -567,6 +568,10 @@ def plan_undo(
         new.append(plan(conn, platform, kind="mute", params={"seconds": 0}, **common))
     elif row.kind in ("kick", "ban"):
         new.append(plan(conn, platform, kind="unban", **common))
+        # a removal that put the member on the blocklist takes the listing back with it
+        from shequn.actions import blocklist  # it plans through this module
+
+        new += blocklist.lift_for_action(conn, platform, audit_id, operator, now=now)
     elif row.kind == "set_card":  # a title put on a name card: the card it replaced
         previous = json.loads(row.evidence or "{}").get("previous")
         if isinstance(previous, str) and previous:

@@ -15,7 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shequn.botconfig import TEMPLATES, ConfigError, GroupSettings, layered_settings
+from shequn.botconfig import (
+    BLOCKLIST_MODES,
+    TEMPLATES,
+    ConfigError,
+    GroupSettings,
+    layered_settings,
+)
 from shequn.features.gate import MODES
 
 __all__ = ["EXTRA", "FIELDS", "Field", "FormResult", "doc_from_form", "error_field", "shown"]
@@ -48,6 +54,8 @@ FIELDS: tuple[Field, ...] = (
     Field("appeals", "bool", section="moderation"),
     Field("announce_penalties", "bool", section="moderation"),
     Field("notices_per_minute", "int", section="moderation"),
+    Field("blocklist", "choice", BLOCKLIST_MODES, "moderation"),
+    Field("blocklist_rules", "lines", section="moderation"),
     Field("alert_group", "text", section="moderation"),
     Field("faq.enabled", "bool", section="faq"),
     Field("faq.bank", "bank", section="faq"),

@@ -176,3 +176,31 @@ gate_entries = Table(
     Column("decided_at", Float, nullable=True),
     Index(None, "platform", "group_id", "member_id"),
 )
+
+blocklist = Table(
+    "blocklist",
+    metadata,
+    # migration 0025: the deployment's blocklist (全局黑名单). A member the strike ladder
+    # removed for ads in one group (or an operator listed) is removed from the other
+    # groups of the same platform where the bot sees them, and again if they join or
+    # post there. One active row per member; lifting it undoes the removals it made.
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("member_id", String(255), nullable=False),
+    Column("member_name", String(255), nullable=False, default=""),
+    Column("group_id", String(255), nullable=False, default=""),  # where it was decided
+    Column("rule", String(32), nullable=False, default=""),  # the strike's label; "" by hand
+    Column("strike_id", Integer, nullable=True),
+    Column("action_id", Integer, nullable=True),  # the kick/ban that listed them
+    Column("evidence", Text, nullable=False, default="{}"),  # JSON: the strike's evidence
+    Column("status", String(16), nullable=False),  # active | lifted
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(255), nullable=True),  # the operator; None: the bot
+    # when the other groups were swept (None: the next tick sweeps them)
+    Column("swept_at", Float, nullable=True),
+    Column("lifted_at", Float, nullable=True),
+    Column("lifted_by", String(255), nullable=True),
+    Column("note", Text, nullable=False, default=""),
+    Index(None, "platform", "member_id", "status"),
+    Index(None, "action_id"),
+)

@@ -109,6 +109,8 @@ layer_members = Table(
     Column("dirty", Boolean, nullable=False, default=False),  # changed since evaluated
     UniqueConstraint("platform", "group_id", "member_id"),
     Index(None, "platform", "group_id", "dirty"),
+    # migration 0025: the groups a member is known in (the blocklist's sweep)
+    Index(None, "platform", "member_id"),
 )
 
 layer_history = Table(

@@ -1,0 +1,281 @@
+"""Transcripts of the deployment's blocklist (全局黑名单): a member the ladder removes for
+ads in one group is removed from the bot's other groups, kept out of them, and let back
+when an operator lifts the listing or undoes the removal."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from bot_transcript import Chat, Clock, rows, stand_in_moderate, user
+
+from shequn.actions import blocklist
+from shequn.actions.moderation import undo
+from shequn.botconfig import GroupSettings
+from shequn.events import JoinRequested, MemberLeft
+from shequn.pipeline import Pipeline
+from shequn.platforms.port import Capability, FakePlatform, PlatformError
+from shequn.store import Store, schema
+
+AD = "优惠多多 加微信 abc123"
+SPAMMER = user("spam1", "推广小号")
+BOB = user("bob", "Bob")
+
+
+class Deployment:
+    """One pipeline and one platform running several groups, each with its settings."""
+
+    def __init__(self, store: Store, settings: dict[str, GroupSettings] | None = None,
+                 platform: FakePlatform | None = None) -> None:  # fmt: skip
+        self.store = store
+        self.clock = Clock()
+        self.settings = settings or {}
+        self.platform = platform or FakePlatform()
+        self.pipeline = Pipeline(
+            store, stand_in_moderate, self.setting, self.clock, rng=random.Random(7)
+        )
+        self.pipeline.attach(self.platform)
+        self.chats: dict[str, Chat] = {}
+
+    def setting(self, _platform: str, group: str) -> GroupSettings:
+        return self.settings.get(group, GroupSettings())
+
+    def chat(self, group: str) -> Chat:
+        if group not in self.chats:
+            self.chats[group] = Chat(self.pipeline, self.platform, self.clock, group=group)
+        return self.chats[group]
+
+    def take(self) -> list[tuple[str, dict[str, Any]]]:
+        out = [(c.name, c.args) for c in self.platform.calls]
+        self.platform.calls.clear()
+        return out
+
+    async def three_ads(self, group: str = "g1") -> None:
+        for _ in range(3):
+            await self.chat(group).say(SPAMMER, AD)
+
+
+class RefusesIn(FakePlatform):
+    """Answers every removal in one group with an error (a lost permission, a 502)."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__()
+        self.group = group
+
+    async def kick(self, group_id: str, member_id: str, *, ban: bool = False,
+                   reason: str = "") -> None:  # fmt: skip
+        if group_id == self.group:
+            raise PlatformError("502 Bad Gateway")
+        await super().kick(group_id, member_id, ban=ban, reason=reason)
+
+
+def entries(store: Store) -> list[Any]:
+    return rows(store, schema.blocklist, schema.blocklist.c.id)
+
+
+def removals(store: Store) -> list[tuple[str, str, str]]:
+    t = schema.bot_actions
+    return [
+        (r.group_id, r.kind, r.status) for r in rows(store, t, t.c.id) if r.reason == "blocklist"
+    ]
+
+
+async def test_removed_for_ads_in_one_group_removes_them_from_the_others(store: Store) -> None:
+    d = Deployment(store)
+    await d.chat("g2").say(SPAMMER, "大家好")  # known in g2: they posted
+    await d.chat("g3").join(SPAMMER)  # known in g3: they joined
+    await d.chat("g4").say(BOB, "大家好")  # never seen in g4
+    d.take()
+
+    await d.three_ads("g1")
+    calls = d.take()
+    assert ("kick", {"group_id": "g1", "member_id": "spam1", "ban": False}) in calls
+    # banned where they are, so a kicked spammer cannot walk back in
+    assert calls[-2:] == [
+        ("kick", {"group_id": "g2", "member_id": "spam1", "ban": True}),
+        ("kick", {"group_id": "g3", "member_id": "spam1", "ban": True}),
+    ]
+    [entry] = entries(store)
+    assert (entry.platform, entry.member_id, entry.member_name, entry.group_id, entry.rule,
+            entry.status) == ("fake", "spam1", "推广小号", "g1", "ad", "active")  # fmt: skip
+    kick = next(r for r in rows(store, schema.bot_actions) if r.kind == "kick")
+    assert entry.action_id == kick.id and entry.strike_id == kick.strike_id
+    assert json.loads(entry.evidence)["text"] == AD
+    assert entry.swept_at is not None
+    assert removals(store) == [("g2", "ban", "done"), ("g3", "ban", "done")]
+    ban = next(r for r in rows(store, schema.bot_actions) if r.reason == "blocklist")
+    assert json.loads(ban.evidence) == {
+        "blocklist_id": entry.id, "listed_in": "g1", "rule": "ad", "text": AD,
+    }  # fmt: skip
+
+
+async def test_a_listed_member_is_kept_out_of_every_group(store: Store) -> None:
+    d = Deployment(store)
+    await d.three_ads("g1")
+    d.take()
+
+    # joining another group: removed at once, no gate, no welcome
+    await d.chat("g4").join(SPAMMER)
+    assert d.take() == [("kick", {"group_id": "g4", "member_id": "spam1", "ban": True})]
+    # asking to join: declined
+    req = JoinRequested("fake", "g5", "r1", d.clock.advance(1), SPAMMER)
+    await d.pipeline.handle(req, d.platform)
+    assert d.take() == [("approve_join", {"group_id": "g5", "request_id": "r1", "approve": False})]
+    # posting where the bot had not seen them: the message goes, and so do they
+    await d.chat("g6").say(SPAMMER, "hello")
+    assert d.take() == [
+        ("delete", {"group_id": "g6", "message_id": "m1"}),
+        ("kick", {"group_id": "g6", "member_id": "spam1", "ban": True}),
+    ]
+    # a message sent before that removal and delivered after it: deleted, no second ban
+    await d.chat("g6").say(SPAMMER, "hello again")
+    assert d.take() == [("delete", {"group_id": "g6", "message_id": "m2"})]
+    # staff and others are untouched
+    await d.chat("g6").say(BOB, "hi")
+    assert d.take() == []
+    # strikes were never given for these: the listing is not a new violation
+    assert {s.group_id for s in rows(store, schema.strikes)} == {"g1"}
+
+
+async def test_a_kicked_member_who_came_back_unseen_is_removed_again(store: Store) -> None:
+    d = Deployment(store, platform=FakePlatform(
+        capabilities=frozenset(Capability) - {Capability.BAN}
+    ))  # fmt: skip
+    await d.chat("g2").say(SPAMMER, "hi")
+    await d.three_ads("g1")
+    assert d.take()[-1] == ("kick", {"group_id": "g2", "member_id": "spam1", "ban": False})
+    d.clock.advance(3600)  # long after: the member rejoined without the bot seeing it
+    await d.chat("g2").say(SPAMMER, "我又回来了")
+    assert d.take() == [
+        ("delete", {"group_id": "g2", "message_id": "m2"}),
+        ("kick", {"group_id": "g2", "member_id": "spam1", "ban": False}),
+    ]
+
+
+async def test_groups_that_opt_out_or_exempt_the_member_are_left_alone(store: Store) -> None:
+    d = Deployment(store, {
+        "g2": GroupSettings(blocklist="off"),
+        "g3": GroupSettings(exempt=frozenset({"spam1"})),
+        "g4": GroupSettings(blocklist="honour"),
+    })  # fmt: skip
+    for g in ("g2", "g3", "g4"):
+        await d.chat(g).say(SPAMMER, "大家好")
+    await d.three_ads("g1")
+    assert removals(store) == [("g4", "ban", "done")]
+    d.take()
+    await d.chat("g2").say(SPAMMER, "still here")  # off: not enforced either
+    await d.chat("g3").say(SPAMMER, "still here")
+    assert d.take() == []
+
+
+async def test_only_the_listed_rules_in_sharing_groups_list_a_member(store: Store) -> None:
+    d = Deployment(store, {
+        "g1": GroupSettings(blocklist="honour"),
+        "g2": GroupSettings(blocklist_rules=frozenset({"spam"})),
+    })  # fmt: skip
+    await d.three_ads("g1")  # honour: removed here, not listed
+    await d.three_ads("g2")  # ads are not among g2's rules
+    assert entries(store) == []
+    await d.chat("g3").join(SPAMMER)
+    assert d.take()[-1][0] == "send"  # welcomed like anyone
+    d3 = Deployment(store)
+    d3.clock.advance(10)
+    # mutes and warnings never list anyone: only a removal does
+    await d3.chat("g4").say(user("carol"), AD)
+    await d3.chat("g4").say(user("carol"), AD)
+    assert entries(store) == []
+
+
+async def test_a_member_who_left_is_not_chased(store: Store) -> None:
+    d = Deployment(store)
+    await d.chat("g2").say(SPAMMER, "hi")
+    await d.chat("g3").join(SPAMMER)
+    left = MemberLeft("fake", "g3", "l1", d.clock.advance(1), SPAMMER)
+    await d.pipeline.handle(left, d.platform)
+    await d.three_ads("g1")
+    assert removals(store) == [("g2", "ban", "done")]
+
+
+async def test_lifting_lets_them_back_everywhere(store: Store) -> None:
+    d = Deployment(store)
+    await d.chat("g2").say(SPAMMER, "hi")
+    await d.chat("g3").say(SPAMMER, "hi")
+    await d.three_ads("g1")
+    d.take()
+    [entry] = entries(store)
+    with store.engine.begin() as conn:
+        new = blocklist.lift(conn, d.platform, entry.id, "console:admin", now=d.clock())
+        assert blocklist.listed(conn, "fake", "spam1") is None
+    from shequn.actions.moderation import carry_out
+
+    await carry_out(store, d.platform, now=d.clock(), ids=new)
+    assert d.take() == [
+        ("unban", {"group_id": "g2", "member_id": "spam1"}),
+        ("unban", {"group_id": "g3", "member_id": "spam1"}),
+    ]
+    [entry] = entries(store)
+    assert (entry.status, entry.lifted_by) == ("lifted", "console:admin")
+    assert removals(store) == [("g2", "ban", "undone"), ("g3", "ban", "undone")]
+    await d.chat("g4").join(SPAMMER)
+    assert d.take()[-1][0] == "send"  # welcomed
+    # the removal in g1 was the ladder's own: lifting the listing leaves it to its undo
+    kick = next(r for r in rows(store, schema.bot_actions) if r.kind == "kick")
+    assert kick.status == "done"
+
+
+async def test_undoing_the_removal_that_listed_them_lifts_the_listing(store: Store) -> None:
+    d = Deployment(store)
+    await d.chat("g2").say(SPAMMER, "hi")
+    await d.three_ads("g1")
+    d.take()
+    kick = next(r for r in rows(store, schema.bot_actions) if r.kind == "kick")
+    await undo(store, d.platform, kick.id, "admin1", now=d.clock())
+    assert d.take() == [
+        ("unban", {"group_id": "g1", "member_id": "spam1"}),
+        ("unban", {"group_id": "g2", "member_id": "spam1"}),
+    ]
+    [entry] = entries(store)
+    assert (entry.status, entry.lifted_by) == ("lifted", "admin1")
+    assert "undo of action" in entry.note
+
+
+async def test_lifting_drops_removals_not_yet_made(store: Store) -> None:
+    d = Deployment(store, platform=RefusesIn("g2"))
+    await d.chat("g2").say(SPAMMER, "hi")
+    await d.three_ads("g1")  # the platform errs: the ban in g2 stays planned for a retry
+    assert removals(store) == [("g2", "ban", "planned")]
+    [entry] = entries(store)
+    with store.engine.begin() as conn:
+        new = blocklist.lift(conn, d.platform, entry.id, "admin1", now=d.clock())
+    assert new == []
+    assert removals(store) == [("g2", "ban", "dropped")]
+
+
+async def test_an_operator_listing_is_swept_by_the_tick(store: Store) -> None:
+    d = Deployment(store)
+    await d.chat("g2").say(SPAMMER, "hi")
+    d.take()
+    with store.engine.begin() as conn:
+        eid = blocklist.add(conn, platform="fake", member_id="spam1", now=d.clock(),
+                            operator="console:admin", note="scammer reported by members")  # fmt: skip
+        assert blocklist.add(conn, platform="fake", member_id="spam1", now=d.clock()) is None
+    await d.pipeline.tick()
+    assert d.take() == [("kick", {"group_id": "g2", "member_id": "spam1", "ban": True})]
+    await d.pipeline.tick()  # swept once
+    assert d.take() == []
+    [entry] = entries(store)
+    assert (entry.id, entry.created_by, entry.group_id) == (eid, "console:admin", "")
+
+
+async def test_where_the_platform_cannot_remove_a_person_is_asked(store: Store) -> None:
+    wecom = FakePlatform(capabilities=frozenset(Capability) - {Capability.KICK, Capability.BAN})
+    d = Deployment(store, platform=wecom)
+    await d.chat("g2").say(SPAMMER, "hi")
+    await d.three_ads("g1")
+    assert removals(store) == [("g2", "kick", "human_task")]
+    tasks = [t for t in rows(store, schema.human_tasks) if t.group_id == "g2"]
+    assert [(t.kind, t.member_id) for t in tasks] == [("kick", "spam1")]
+    # their next message there is deleted; the person already asked is not asked again
+    await d.chat("g2").say(SPAMMER, "广告")
+    assert len([t for t in rows(store, schema.human_tasks) if t.group_id == "g2"]) == 1
