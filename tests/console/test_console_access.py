@@ -35,6 +35,7 @@ EXPECTED: dict[Action, str] = {
     Action.UNDO_MODERATION: "OM   ",
     Action.RESOLVE_ALERTS: "OM   ",
     Action.VIEW_AUDIT: "OM   ",
+    Action.MANAGE_BLOCKLIST: "OM   ",
     Action.MANAGE_USERS: "O    ",
 }
 LETTER = {Role.OWNER: "O", Role.MANAGER: "M", Role.RECRUITER: "R", Role.PARTNER: "P",

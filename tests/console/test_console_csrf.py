@@ -33,6 +33,8 @@ ROUTES = {
     "/groups/{group_id}/actions/{action_id}/undo": {},
     "/groups/{group_id}/escalations/{kind}/{item_id}/resolve": {},
     "/groups/{group_id}/appeals/{appeal_id}/{decision}": {"note": "n"},
+    "/blocklist": {"platform": "telegram", "member_id": "user900000003"},
+    "/blocklist/{entry_id}/lift": {"note": "n"},
     "/users": {"name": "eve", "role": "owner", "password": PASSWORD},
     "/users/{user_id}": {"role": "viewer"},
     "/group-sets": {"name": "evil"},
@@ -98,7 +100,7 @@ def _fill(path: str, gid: int) -> str:
         .replace("{decision}", "accept")
     )
     for name in ("template_id", "bank_id", "entry_key", "code_id", "target_id", "campaign_id",
-                 "reward_id", "segment_id", "appeal_id"):  # fmt: skip
+                 "reward_id", "segment_id", "appeal_id", "entry_id"):  # fmt: skip
         path = path.replace("{" + name + "}", "1")
     return path
 

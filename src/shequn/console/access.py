@@ -52,6 +52,7 @@ class Action(StrEnum):
     UNDO_MODERATION = "undo_moderation"
     RESOLVE_ALERTS = "resolve_alerts"  # close alerts and human tasks
     VIEW_AUDIT = "view_audit"  # the console audit log
+    MANAGE_BLOCKLIST = "manage_blocklist"  # the shared blocklist (全局黑名单): list, lift
     MANAGE_USERS = "manage_users"  # accounts, roles, group sets
 
 
@@ -71,8 +72,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 }
 
 #: Actions that are not about one group; a manager's audit view is still filtered
-#: to the groups they reach (see :func:`shequn.console.audit.visible_rows`).
-GLOBAL_ACTIONS = frozenset({Action.VIEW_AUDIT, Action.MANAGE_USERS})
+#: to the groups they reach (see :func:`shequn.console.audit.visible_rows`), and the
+#: blocklist page shows a listing's evidence only to those who reach its group.
+GLOBAL_ACTIONS = frozenset({Action.VIEW_AUDIT, Action.MANAGE_USERS, Action.MANAGE_BLOCKLIST})
 
 GroupKey = tuple[str, str]  # (platform, the platform's group id)
 

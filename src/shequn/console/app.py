@@ -15,6 +15,7 @@ from shequn.console.context import Console, render
 from shequn.console.routes import (
     apidocs,
     audit_log,
+    blocklist,
     content,
     groups,
     invites,
@@ -103,7 +104,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     for module in (
         login, groups, audit_log, users, content, settings, invites, members, reviews, search,
-        layers, apidocs, links,
+        layers, apidocs, links, blocklist,
     ):  # fmt: skip
         app.include_router(module.router)
     return app

@@ -4,19 +4,29 @@ Undo goes through :func:`shequn.actions.moderation.undo` (its own transaction wr
 the bot's audit rows and carries the reversal out); the console's row follows it.
 Resolving an escalation is one transaction with its audit row. Deciding an appeal goes
 through :func:`shequn.actions.appeals.decide` (its own transaction), then the row.
+Listing a member on the blocklist is one transaction with its row (the bot's next tick
+sweeps them out of its groups); lifting a listing plans its unbans in that transaction
+and then carries them out, as undo does.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
-from shequn.actions import appeals, moderation
+from shequn.actions import appeals, blocklist, moderation
 from shequn.console import audit
 from shequn.console.access import User
 from shequn.platforms.port import FakePlatform, Platform
 from shequn.store import Store, schema
 
-__all__ = ["decide_appeal", "offline", "resolve_escalation", "undo_action"]
+__all__ = [
+    "decide_appeal",
+    "lift_listing",
+    "list_member",
+    "offline",
+    "resolve_escalation",
+    "undo_action",
+]
 
 
 def offline(name: str) -> Platform:
@@ -92,4 +102,49 @@ async def decide_appeal(
             before={"status": row.status},
             after={"status": status, "note": note, "new_actions": new}, ip=ip, now=now,
         )  # fmt: skip
+    return new
+
+
+def list_member(
+    store: Store, platform: str, member_id: str, user: User, *, note: str, now: float,
+    ip: str = "",
+) -> int | None:  # fmt: skip
+    """Put a member on the blocklist by hand; the entry's id, None if listed already."""
+    with store.engine.begin() as conn:
+        entry = blocklist.add(
+            conn, platform=platform, member_id=member_id, now=now, member_name=_name_of(
+                conn, platform, member_id
+            ), operator=f"console:{user.name}", note=note,
+        )  # fmt: skip
+        if entry is not None:
+            audit.record(
+                conn, actor=user, action="blocklist.add", target=f"blocklist:{entry}",
+                after={"platform": platform, "member_id": member_id, "note": note},
+                ip=ip, now=now,
+            )  # fmt: skip
+    return entry
+
+
+def _name_of(conn: Connection, platform: str, member_id: str) -> str:
+    m = schema.members
+    name = conn.execute(
+        select(m.c.name).where(m.c.platform == platform, m.c.platform_id == member_id)
+    ).scalar()
+    return name or ""
+
+
+async def lift_listing(
+    store: Store, platform: Platform, entry_id: int, user: User, *, note: str, now: float,
+    ip: str = "",
+) -> list[int]:  # fmt: skip
+    """Lift blocklist entry ``entry_id`` and carry its unbans out; raises as ``lift`` does."""
+    with store.engine.begin() as conn:
+        new = blocklist.lift(conn, platform, entry_id, f"console:{user.name}", now=now, note=note)
+        audit.record(
+            conn, actor=user, action="blocklist.lift", target=f"blocklist:{entry_id}",
+            before={"status": "active"}, after={"status": "lifted", "note": note,
+                                                "new_actions": new},
+            ip=ip, now=now,
+        )  # fmt: skip
+    await moderation.carry_out(store, platform, now=now, ids=new)
     return new
