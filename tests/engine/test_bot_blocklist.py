@@ -14,6 +14,7 @@ from shequn.actions import blocklist
 from shequn.actions.moderation import undo
 from shequn.botconfig import GroupSettings
 from shequn.events import JoinRequested, MemberLeft
+from shequn.features.strikes import Step
 from shequn.pipeline import Pipeline
 from shequn.platforms.port import Capability, FakePlatform, PlatformError
 from shequn.store import Store, schema
@@ -185,6 +186,25 @@ async def test_only_the_listed_rules_in_sharing_groups_list_a_member(store: Stor
     await d3.chat("g4").say(user("carol"), AD)
     await d3.chat("g4").say(user("carol"), AD)
     assert entries(store) == []
+
+
+async def test_flooding_alone_removes_but_does_not_list(store: Store) -> None:
+    spam_kicks = GroupSettings(ladder_by_rule={"spam": (Step("kick"),)})
+    d = Deployment(store, {
+        "g1": GroupSettings(flood_messages=3, flood_seconds=60, ladder_by_rule={
+            "spam": (Step("warn"), Step("warn"), Step("kick"))
+        }),
+        **{g: spam_kicks for g in ("g3", "g4", "g5")},
+    })  # fmt: skip
+    await d.chat("g2").say(BOB, "hi")
+    for i in range(6):  # a keen member forwarding in bursts: struck three times, kicked
+        await d.chat("g1").say(BOB, f"转发第 {i} 篇文章")
+    assert ("kick", {"group_id": "g1", "member_id": "bob", "ban": False}) in d.take()
+    assert entries(store) == []  # not a spammer elsewhere
+    # the same text posted across groups is a spam run: removed from the third, listed
+    for g in ("g3", "g4", "g5"):
+        await d.chat(g).say(SPAMMER, "低价代购 名额有限")
+    assert [e.rule for e in entries(store)] == ["spam"]
 
 
 async def test_a_member_who_left_is_not_chased(store: Store) -> None:
