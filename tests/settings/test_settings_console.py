@@ -77,6 +77,22 @@ def test_a_manager_edits_settings_bad_values_are_refused_and_audited(
     assert 'data-testid="source-checkin.points">default' in shown
 
 
+def test_the_blocklist_is_set_per_group_in_the_form(seeded: Store, app_client: Make) -> None:
+    add_user(seeded, "mia", "manager", "A")
+    client = app_client("mia")
+    gid = group_id(seeded, TG)
+    page = client.get(f"/groups/{gid}/settings?lang=zh").text
+    assert "全局黑名单" in page and "share（上报并执行）" in page and "honour（只执行）" in page
+    url = f"/groups/{gid}/settings"
+    r = _post(client, url, url + "?lang=en", {"blocklist_rules": "ad\nads"})
+    assert r.status_code == 400 and "settings.blocklist_rules" in r.text
+    r = _post(client, url, url, {"blocklist": "honour", "blocklist_rules": "ad\nsensitive"})
+    assert r.status_code == 303
+    with seeded.engine.connect() as conn:
+        doc = layers_of(conn, TG).doc
+    assert doc == {"blocklist": "honour", "blocklist_rules": ["ad", "sensitive"]}
+
+
 def test_viewer_partner_and_recruiter_cannot_edit_settings_or_apply_templates(
     seeded: Store, app_client: Make
 ) -> None:
