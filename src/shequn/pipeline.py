@@ -912,10 +912,7 @@ class Pipeline:
         elif notice is not None:  # a raid: the strike stands, unannounced
             log.info("strike notice in %s held back: %s a minute said already", ev.group_id,
                      s.notices_per_minute)  # fmt: skip
-        # a removal for a listed rule lists the member; a burst of messages alone does
-        # not (a keen member is not a spammer elsewhere; a spam run across groups is)
-        listable = rule in s.blocklist_rules and any(r.detector != "flood" for r in verdict.reasons)
-        if step.kind in ("kick", "ban") and s.blocklist == "share" and listable:
+        if blocklist.lists(s, step.kind, rule, (r.detector for r in verdict.reasons)):
             entry = blocklist.add(
                 ctx.conn, platform=ctx.platform.name, member_id=mid, now=ctx.now,
                 member_name=sender.name, group_id=ev.group_id, rule=rule, strike_id=sid,

@@ -23,7 +23,7 @@ too (:func:`lift_for_action`). Operators add and lift entries in the console.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, text, update
@@ -38,6 +38,7 @@ __all__ = [
     "lift",
     "lift_for_action",
     "listed",
+    "lists",
     "removal_kind",
     "removals_of",
     "sweep",
@@ -48,6 +49,7 @@ __all__ = [
 REASON = "blocklist"
 
 _b = schema.blocklist
+_INSERT = _b.insert()  # built once, the values as parameters (as the audit rows are)
 #: Asked of every join and every message in a group that honours the list: built once.
 _LISTED = (
     select(_b)
@@ -98,23 +100,32 @@ def add(
     """List the member; their entry's id, or None when they are listed already."""
     if listed(conn, platform, member_id) is not None:
         return None
-    return int(
-        conn.execute(
-            _b.insert().values(
-                platform=platform,
-                member_id=member_id,
-                member_name=member_name[:255],
-                group_id=group_id,
-                rule=rule,
-                strike_id=strike_id,
-                action_id=action_id,
-                evidence=json.dumps(evidence or {}, ensure_ascii=False, sort_keys=True),
-                status="active",
-                created_at=now,
-                created_by=operator,
-                note=note[:1000],
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
+    values = dict(
+        platform=platform,
+        member_id=member_id,
+        member_name=member_name[:255],
+        group_id=group_id,
+        rule=rule,
+        strike_id=strike_id,
+        action_id=action_id,
+        evidence=json.dumps(evidence or {}, ensure_ascii=False, sort_keys=True),
+        status="active",
+        created_at=now,
+        created_by=operator,
+        note=note[:1000],
+    )
+    return int(conn.execute(_INSERT, values).inserted_primary_key[0])  # type: ignore[index]
+
+
+def lists(settings: Any, step_kind: str, rule: str, detectors: Iterable[str]) -> bool:
+    """Does a strike's step list the member? A removal (kick or ban) in a sharing group
+    for one of its ``blocklist_rules``, unless flooding alone made it: a keen member
+    posting in bursts is not a spammer elsewhere (a spam run across groups is)."""
+    return (
+        step_kind in ("kick", "ban")
+        and settings.blocklist == "share"
+        and rule in settings.blocklist_rules
+        and any(d != "flood" for d in detectors)
     )
 
 
