@@ -51,6 +51,10 @@ __all__ = [
 
 #: ``blocklist``: share (list and keep out), honour (keep out only), off.
 BLOCKLIST_MODES = ("share", "honour", "off")
+#: The longest ``purge_minutes``: platforms refuse to delete older messages (Telegram
+#: bots after 48 h) and the purge reads only the archive's newest messages anyway.
+MAX_PURGE_MINUTES = 1440
+
 #: Rules a strike can be for (the moderation verdicts), as ``blocklist_rules`` names them.
 LABELS = ("ad", "spam", "abuse", "sensitive")
 
@@ -92,6 +96,9 @@ class GroupSettings:
     # them out; "off" neither.
     blocklist: str = "share"
     blocklist_rules: frozenset[str] = frozenset({"ad", "spam"})
+    # 清理: a member removed for a strike (or by the blocklist) has their messages of
+    # the last this many minutes recalled too, as have the copies of a spam run; 0: off.
+    purge_minutes: float = 30.0
     alert_group: str = ""  # "platform:group id" of the operators' group alerts go to (人工预警)
     checkin: CheckinSettings = field(default_factory=CheckinSettings)  # 签到 / 打卡
     activities: ActivitySettings = field(default_factory=ActivitySettings)  # 投票/接龙/抽奖/活动
@@ -314,11 +321,13 @@ def _overrides(key: str, raw: dict[str, Any], base: GroupSettings) -> GroupSetti
             changes[name] = {r: _ladder(f"{k}.{r}", v) for r, v in value.items()}
         elif name in (
             "strike_days", "act_threshold", "question_minutes", "quarrel_window",
-            "flood_seconds", "duplicate_seconds",
+            "flood_seconds", "duplicate_seconds", "purge_minutes",
         ):  # fmt: skip
             changes[name] = float(_typed(k, value, (int, float), "a number"))
             if name == "act_threshold" and not 0 <= changes[name] <= 1:
                 raise ConfigError(k, "must be between 0 and 1")
+            if name == "purge_minutes" and not 0 <= changes[name] <= MAX_PURGE_MINUTES:
+                raise ConfigError(k, f"must be between 0 (off) and {MAX_PURGE_MINUTES}")
         elif name in ("quarrel_messages", "flood_messages", "duplicate_groups"):
             changes[name] = _typed(k, value, int, "an integer")
         elif name == "notices_per_minute":

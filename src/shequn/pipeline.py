@@ -43,7 +43,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, or_, select, text, tuple_
 from sqlalchemy import exc as sa_exc
 
-from shequn.actions import blocklist
+from shequn.actions import blocklist, purge
 from shequn.actions import gate as gate_actions
 from shequn.actions.moderation import (
     Fence,
@@ -912,6 +912,7 @@ class Pipeline:
         elif notice is not None:  # a raid: the strike stands, unannounced
             log.info("strike notice in %s held back: %s a minute said already", ev.group_id,
                      s.notices_per_minute)  # fmt: skip
+        self._purge(ctx, ev, verdict, step.kind, sid)
         if blocklist.lists(s, step.kind, rule, (r.detector for r in verdict.reasons)):
             entry = blocklist.add(
                 ctx.conn, platform=ctx.platform.name, member_id=mid, now=ctx.now,
@@ -924,6 +925,26 @@ class Pipeline:
                     event_key=ctx.key,
                 )  # fmt: skip
         return True  # the message is gone: no FAQ answer, no question watch
+
+    def _purge(
+        self, ctx: Context, ev: MessagePosted, verdict: Verdict, step: str, sid: int
+    ) -> None:
+        """Recall what the member left behind: their recent messages here when the step
+        removes them, the earlier copies elsewhere when the verdict is a spam run."""
+        mid = ev.sender.platform_id if ev.sender else ""
+        kw: dict[str, Any] = dict(
+            now=ctx.now, event_key=ctx.key, strike_id=sid, skip=[(ev.group_id, ev.message_id)],
+            evidence={"purge_of": ev.message_id, "group": ev.group_id, "verdict": verdict.verdict},
+        )  # fmt: skip
+        if step in ("kick", "ban"):
+            ctx.planned += purge.recall_recent(
+                ctx.conn, ctx.platform, mid, [ev.group_id], self.settings_for_group, **kw
+            )
+        if any(r.detector == "cross_group" for r in verdict.reasons):
+            ctx.planned += purge.recall_copies(
+                ctx.conn, ctx.platform, mid, ev.text, ctx.settings.duplicate_seconds,
+                self.settings_for_group, **kw,
+            )  # fmt: skip
 
     async def _questions(self, ctx: Context) -> bool:
         # The question watch: close answered questions, queue new ones for humans.

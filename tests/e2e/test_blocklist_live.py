@@ -1,6 +1,6 @@
 """The shared blocklist on a real Synapse: a member removed for an ad in one room is
-banned from the bot's other room by the same bot, and unbanned there when an operator
-lifts the listing (the room set-up: ``test_bot_live``)."""
+banned from the bot's other room by the same bot (what she said there redacted), and
+unbanned there when an operator lifts the listing (the room set-up: ``test_bot_live``)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,26 @@ async def test_removed_in_one_room_banned_from_the_other_and_let_back(
                 return here in ("leave", "ban") and there == "ban"
 
             await until(removed_everywhere, "alice out of the room and banned from the other")
+
+            # what she said there (as far as the bot saw it) is redacted with her (清理)
+            msgs, groups, members = schema.messages, schema.groups, schema.members
+            with store.engine.connect() as conn:
+                seen = (
+                    conn.execute(
+                        select(msgs.c.platform_id)
+                        .join(groups, groups.c.id == msgs.c.group_id)
+                        .join(members, members.c.id == msgs.c.member_id)
+                        .where(groups.c.platform_id == other, members.c.platform_id == alice_id)
+                    )
+                    .scalars()
+                    .all()
+                )
+            assert seen
+
+            async def greetings_redacted() -> bool:
+                return all([await _redacted(owner, other, eid) for eid in seen])
+
+            await until(greetings_redacted, "her greetings in the other room redacted")
             b = schema.blocklist
             with store.engine.connect() as conn:
                 entry = conn.execute(select(b)).one()

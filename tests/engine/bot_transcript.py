@@ -128,5 +128,38 @@ def params(**kw: Any) -> str:
     return json.dumps(kw, ensure_ascii=False, sort_keys=True)
 
 
-__all__ = ["GROUP", "T0", "Call", "Chat", "Clock", "audit", "make_chat", "make_pipeline",
+__all__ = ["GROUP", "T0", "Call", "Chat", "Clock", "Deployment", "audit", "make_chat", "make_pipeline",
            "params", "rows", "stand_in_moderate", "user"]  # fmt: skip
+
+
+class Deployment:
+    """One pipeline and one platform running several groups, each with its settings."""
+
+    def __init__(self, store: Store, settings: dict[str, GroupSettings] | None = None,
+                 platform: FakePlatform | None = None) -> None:  # fmt: skip
+        self.store = store
+        self.clock = Clock()
+        self.settings = settings or {}
+        self.platform = platform or FakePlatform()
+        self.pipeline = Pipeline(
+            store, stand_in_moderate, self.setting, self.clock, rng=random.Random(7)
+        )
+        self.pipeline.attach(self.platform)
+        self.chats: dict[str, Chat] = {}
+
+    def setting(self, _platform: str, group: str) -> GroupSettings:
+        return self.settings.get(group, GroupSettings())
+
+    def chat(self, group: str) -> Chat:
+        if group not in self.chats:
+            self.chats[group] = Chat(self.pipeline, self.platform, self.clock, group=group)
+        return self.chats[group]
+
+    def take(self) -> list[tuple[str, dict[str, Any]]]:
+        out = [(c.name, c.args) for c in self.platform.calls]
+        self.platform.calls.clear()
+        return out
+
+    async def say_times(self, n: int, group: str, who: MemberRef, text: str) -> None:
+        for _ in range(n):
+            await self.chat(group).say(who, text)

@@ -5,17 +5,15 @@ when an operator lifts the listing or undoes the removal."""
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
-from bot_transcript import Chat, Clock, rows, stand_in_moderate, user
+from bot_transcript import Deployment, rows, user
 
 from shequn.actions import blocklist
 from shequn.actions.moderation import undo
 from shequn.botconfig import GroupSettings
 from shequn.events import JoinRequested, MemberLeft
 from shequn.features.strikes import Step
-from shequn.pipeline import Pipeline
 from shequn.platforms.port import Capability, FakePlatform, PlatformError
 from shequn.store import Store, schema
 
@@ -24,37 +22,8 @@ SPAMMER = user("spam1", "推广小号")
 BOB = user("bob", "Bob")
 
 
-class Deployment:
-    """One pipeline and one platform running several groups, each with its settings."""
-
-    def __init__(self, store: Store, settings: dict[str, GroupSettings] | None = None,
-                 platform: FakePlatform | None = None) -> None:  # fmt: skip
-        self.store = store
-        self.clock = Clock()
-        self.settings = settings or {}
-        self.platform = platform or FakePlatform()
-        self.pipeline = Pipeline(
-            store, stand_in_moderate, self.setting, self.clock, rng=random.Random(7)
-        )
-        self.pipeline.attach(self.platform)
-        self.chats: dict[str, Chat] = {}
-
-    def setting(self, _platform: str, group: str) -> GroupSettings:
-        return self.settings.get(group, GroupSettings())
-
-    def chat(self, group: str) -> Chat:
-        if group not in self.chats:
-            self.chats[group] = Chat(self.pipeline, self.platform, self.clock, group=group)
-        return self.chats[group]
-
-    def take(self) -> list[tuple[str, dict[str, Any]]]:
-        out = [(c.name, c.args) for c in self.platform.calls]
-        self.platform.calls.clear()
-        return out
-
-    async def three_ads(self, group: str = "g1") -> None:
-        for _ in range(3):
-            await self.chat(group).say(SPAMMER, AD)
+async def three_ads(d: Deployment, group: str = "g1") -> None:
+    await d.say_times(3, group, SPAMMER, AD)
 
 
 class RefusesIn(FakePlatform):
@@ -89,12 +58,14 @@ async def test_removed_for_ads_in_one_group_removes_them_from_the_others(store: 
     await d.chat("g4").say(BOB, "大家好")  # never seen in g4
     d.take()
 
-    await d.three_ads("g1")
+    await three_ads(d, "g1")
     calls = d.take()
     assert ("kick", {"group_id": "g1", "member_id": "spam1", "ban": False}) in calls
-    # banned where they are, so a kicked spammer cannot walk back in
-    assert calls[-2:] == [
+    # banned where they are, so a kicked spammer cannot walk back in, and what they
+    # posted there lately is recalled (purge_minutes)
+    assert calls[-3:] == [
         ("kick", {"group_id": "g2", "member_id": "spam1", "ban": True}),
+        ("delete", {"group_id": "g2", "message_id": "m1"}),
         ("kick", {"group_id": "g3", "member_id": "spam1", "ban": True}),
     ]
     [entry] = entries(store)
@@ -113,7 +84,7 @@ async def test_removed_for_ads_in_one_group_removes_them_from_the_others(store: 
 
 async def test_a_listed_member_is_kept_out_of_every_group(store: Store) -> None:
     d = Deployment(store)
-    await d.three_ads("g1")
+    await three_ads(d, "g1")
     d.take()
 
     # joining another group: removed at once, no gate, no welcome
@@ -144,8 +115,11 @@ async def test_a_kicked_member_who_came_back_unseen_is_removed_again(store: Stor
         capabilities=frozenset(Capability) - {Capability.BAN}
     ))  # fmt: skip
     await d.chat("g2").say(SPAMMER, "hi")
-    await d.three_ads("g1")
-    assert d.take()[-1] == ("kick", {"group_id": "g2", "member_id": "spam1", "ban": False})
+    await three_ads(d, "g1")
+    assert d.take()[-2:] == [
+        ("kick", {"group_id": "g2", "member_id": "spam1", "ban": False}),
+        ("delete", {"group_id": "g2", "message_id": "m1"}),  # their "hi", recalled
+    ]
     d.clock.advance(3600)  # long after: the member rejoined without the bot seeing it
     await d.chat("g2").say(SPAMMER, "我又回来了")
     assert d.take() == [
@@ -162,7 +136,7 @@ async def test_groups_that_opt_out_or_exempt_the_member_are_left_alone(store: St
     })  # fmt: skip
     for g in ("g2", "g3", "g4"):
         await d.chat(g).say(SPAMMER, "大家好")
-    await d.three_ads("g1")
+    await three_ads(d, "g1")
     assert removals(store) == [("g4", "ban", "done")]
     d.take()
     await d.chat("g2").say(SPAMMER, "still here")  # off: not enforced either
@@ -175,8 +149,8 @@ async def test_only_the_listed_rules_in_sharing_groups_list_a_member(store: Stor
         "g1": GroupSettings(blocklist="honour"),
         "g2": GroupSettings(blocklist_rules=frozenset({"spam"})),
     })  # fmt: skip
-    await d.three_ads("g1")  # honour: removed here, not listed
-    await d.three_ads("g2")  # ads are not among g2's rules
+    await three_ads(d, "g1")  # honour: removed here, not listed
+    await three_ads(d, "g2")  # ads are not among g2's rules
     assert entries(store) == []
     await d.chat("g3").join(SPAMMER)
     assert d.take()[-1][0] == "send"  # welcomed like anyone
@@ -213,7 +187,7 @@ async def test_a_member_who_left_is_not_chased(store: Store) -> None:
     await d.chat("g3").join(SPAMMER)
     left = MemberLeft("fake", "g3", "l1", d.clock.advance(1), SPAMMER)
     await d.pipeline.handle(left, d.platform)
-    await d.three_ads("g1")
+    await three_ads(d, "g1")
     assert removals(store) == [("g2", "ban", "done")]
 
 
@@ -221,7 +195,7 @@ async def test_lifting_lets_them_back_everywhere(store: Store) -> None:
     d = Deployment(store)
     await d.chat("g2").say(SPAMMER, "hi")
     await d.chat("g3").say(SPAMMER, "hi")
-    await d.three_ads("g1")
+    await three_ads(d, "g1")
     d.take()
     [entry] = entries(store)
     with store.engine.begin() as conn:
@@ -247,7 +221,7 @@ async def test_lifting_lets_them_back_everywhere(store: Store) -> None:
 async def test_undoing_the_removal_that_listed_them_lifts_the_listing(store: Store) -> None:
     d = Deployment(store)
     await d.chat("g2").say(SPAMMER, "hi")
-    await d.three_ads("g1")
+    await three_ads(d, "g1")
     d.take()
     kick = next(r for r in rows(store, schema.bot_actions) if r.kind == "kick")
     await undo(store, d.platform, kick.id, "admin1", now=d.clock())
@@ -263,7 +237,7 @@ async def test_undoing_the_removal_that_listed_them_lifts_the_listing(store: Sto
 async def test_lifting_drops_removals_not_yet_made(store: Store) -> None:
     d = Deployment(store, platform=RefusesIn("g2"))
     await d.chat("g2").say(SPAMMER, "hi")
-    await d.three_ads("g1")  # the platform errs: the ban in g2 stays planned for a retry
+    await three_ads(d, "g1")  # the platform errs: the ban in g2 stays planned for a retry
     assert removals(store) == [("g2", "ban", "planned")]
     [entry] = entries(store)
     with store.engine.begin() as conn:
@@ -281,7 +255,10 @@ async def test_an_operator_listing_is_swept_by_the_tick(store: Store) -> None:
                             operator="console:admin", note="scammer reported by members")  # fmt: skip
         assert blocklist.add(conn, platform="fake", member_id="spam1", now=d.clock()) is None
     await d.pipeline.tick()
-    assert d.take() == [("kick", {"group_id": "g2", "member_id": "spam1", "ban": True})]
+    assert d.take() == [
+        ("kick", {"group_id": "g2", "member_id": "spam1", "ban": True}),
+        ("delete", {"group_id": "g2", "message_id": "m1"}),
+    ]
     await d.pipeline.tick()  # swept once
     assert d.take() == []
     [entry] = entries(store)
@@ -292,7 +269,7 @@ async def test_where_the_platform_cannot_remove_a_person_is_asked(store: Store) 
     wecom = FakePlatform(capabilities=frozenset(Capability) - {Capability.KICK, Capability.BAN})
     d = Deployment(store, platform=wecom)
     await d.chat("g2").say(SPAMMER, "hi")
-    await d.three_ads("g1")
+    await three_ads(d, "g1")
     assert removals(store) == [("g2", "kick", "human_task")]
     tasks = [t for t in rows(store, schema.human_tasks) if t.group_id == "g2"]
     assert [(t.kind, t.member_id) for t in tasks] == [("kick", "spam1")]

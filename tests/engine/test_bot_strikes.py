@@ -44,6 +44,8 @@ async def test_an_ad_three_times_is_warned_muted_then_kicked(store: Store) -> No
         ("delete", {"group_id": GROUP, "message_id": "m4"}),
         ("kick", {"group_id": GROUP, "member_id": "alice", "ban": False}),
         ("send", {"group_id": GROUP, "text": removed, "reply_to": None}),
+        # what she posted in the last purge_minutes goes with her (清理)
+        ("delete", {"group_id": GROUP, "message_id": "m1"}),
     ]
     made = {r.kind: r.id for r in rows(store, schema.bot_actions)}  # one mute, one kick
     assert audit(store) == [
@@ -56,6 +58,7 @@ async def test_an_ad_three_times_is_warned_muted_then_kicked(store: Store) -> No
         ("delete", "done", "strike.ad", params(message_id="m4")),
         ("kick", "done", "strike.ad", params()),
         ("send", "done", "strike.ad", params(text=removed, after=made["kick"])),
+        ("delete", "done", "purge", params(message_id="m1")),
     ]
     strikes = rows(store, schema.strikes, schema.strikes.c.id)
     assert [(s.member_id, s.rule, s.message_id, s.status) for s in strikes] == [

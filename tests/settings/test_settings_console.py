@@ -86,11 +86,16 @@ def test_the_blocklist_is_set_per_group_in_the_form(seeded: Store, app_client: M
     url = f"/groups/{gid}/settings"
     r = _post(client, url, url + "?lang=en", {"blocklist_rules": "ad\nads"})
     assert r.status_code == 400 and "settings.blocklist_rules" in r.text
-    r = _post(client, url, url, {"blocklist": "honour", "blocklist_rules": "ad\nsensitive"})
+    assert "清理最近消息（分钟）" in page
+    r = _post(client, url, url + "?lang=en", {"purge_minutes": "2000"})
+    assert r.status_code == 400 and "settings.purge_minutes" in r.text and "1440" in r.text
+    r = _post(client, url, url, {"blocklist": "honour", "blocklist_rules": "ad\nsensitive",
+                                 "purge_minutes": "10"})  # fmt: skip
     assert r.status_code == 303
     with seeded.engine.connect() as conn:
         doc = layers_of(conn, TG).doc
-    assert doc == {"blocklist": "honour", "blocklist_rules": ["ad", "sensitive"]}
+    assert doc == {"blocklist": "honour", "blocklist_rules": ["ad", "sensitive"],
+                   "purge_minutes": 10}  # fmt: skip
 
 
 def test_viewer_partner_and_recruiter_cannot_edit_settings_or_apply_templates(

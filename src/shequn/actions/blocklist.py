@@ -5,8 +5,10 @@ A member the strike ladder removes (kick or ban) for a rule the group's
 (:func:`add`, in the strike's own transaction). Listing *sweeps* the member out of the
 other groups of the same platform where the bot has seen them (:func:`sweep`): a ban
 where the platform bans by API, else a kick (a task for a person where it cannot do
-even that), each a ``bot_actions`` row with reason ``blocklist``. Groups whose
-``blocklist`` is ``off``, and groups that exempt the member, are left alone. A listed
+even that), each a ``bot_actions`` row with reason ``blocklist``, and recalls what
+they posted there in the group's ``purge_minutes`` (:mod:`shequn.actions.purge`).
+Groups whose ``blocklist`` is ``off``, and groups that exempt the member, are left
+alone. A listed
 member who later joins, asks to join, or posts in a group that honours the list is
 removed again (:mod:`shequn.features.strikes.blocklist`).
 
@@ -28,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, text, update
 
+from shequn.actions import purge
 from shequn.actions.moderation import can_call, plan, plan_undo
 from shequn.platforms.port import Platform
 from shequn.store import schema
@@ -167,6 +170,7 @@ def sweep(
         return []
     entry = conn.execute(select(_b).where(_b.c.id == entry_id)).one()
     ids: list[int] = []
+    swept: list[str] = []
     for gid in _present_groups(conn, entry.platform, entry.member_id):
         if gid == entry.group_id:
             continue  # the ladder removed them there itself
@@ -174,6 +178,12 @@ def sweep(
         if settings.blocklist == "off" or entry.member_id in settings.exempt:
             continue
         ids.append(remove(conn, platform, entry, gid, now=now, event_key=event_key))
+        swept.append(gid)
+    # and what they posted there lately goes with them
+    ids += purge.recall_recent(
+        conn, platform, entry.member_id, swept, settings_for_group, now=now,
+        evidence={"blocklist_id": entry.id, "listed_in": entry.group_id}, event_key=event_key,
+    )  # fmt: skip
     return ids
 
 

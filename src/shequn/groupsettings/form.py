@@ -56,6 +56,7 @@ FIELDS: tuple[Field, ...] = (
     Field("notices_per_minute", "int", section="moderation"),
     Field("blocklist", "choice", BLOCKLIST_MODES, "moderation"),
     Field("blocklist_rules", "lines", section="moderation"),
+    Field("purge_minutes", "number", section="moderation"),
     Field("alert_group", "text", section="moderation"),
     Field("faq.enabled", "bool", section="faq"),
     Field("faq.bank", "bank", section="faq"),
