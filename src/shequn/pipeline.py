@@ -932,18 +932,18 @@ class Pipeline:
         """Recall what the member left behind: their recent messages here when the step
         removes them, the earlier copies elsewhere when the verdict is a spam run."""
         mid = ev.sender.platform_id if ev.sender else ""
-        kw: dict[str, Any] = dict(
-            now=ctx.now, event_key=ctx.key, strike_id=sid, skip=[(ev.group_id, ev.message_id)],
-            evidence={"purge_of": ev.message_id, "group": ev.group_id, "verdict": verdict.verdict},
+        why = purge.Purge(
+            ctx.now, {"purge_of": ev.message_id, "group": ev.group_id, "verdict": verdict.verdict},
+            ctx.key, sid, frozenset({(ev.group_id, ev.message_id)}),
         )  # fmt: skip
         if step in ("kick", "ban"):
             ctx.planned += purge.recall_recent(
-                ctx.conn, ctx.platform, mid, [ev.group_id], self.settings_for_group, **kw
+                ctx.conn, ctx.platform, mid, [ev.group_id], self.settings_for_group, why
             )
         if any(r.detector == "cross_group" for r in verdict.reasons):
             ctx.planned += purge.recall_copies(
                 ctx.conn, ctx.platform, mid, ev.text, ctx.settings.duplicate_seconds,
-                self.settings_for_group, **kw,
+                self.settings_for_group, why,
             )  # fmt: skip
 
     async def _questions(self, ctx: Context) -> bool:

@@ -180,10 +180,8 @@ def sweep(
         ids.append(remove(conn, platform, entry, gid, now=now, event_key=event_key))
         swept.append(gid)
     # and what they posted there lately goes with them
-    ids += purge.recall_recent(
-        conn, platform, entry.member_id, swept, settings_for_group, now=now,
-        evidence={"blocklist_id": entry.id, "listed_in": entry.group_id}, event_key=event_key,
-    )  # fmt: skip
+    why = purge.Purge(now, {"blocklist_id": entry.id, "listed_in": entry.group_id}, event_key)
+    ids += purge.recall_recent(conn, platform, entry.member_id, swept, settings_for_group, why)
     return ids
 
 

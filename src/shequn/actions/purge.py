@@ -29,7 +29,16 @@ from shequn.actions.moderation import can_call, plan
 from shequn.features.moderation.fingerprint import TextFingerprint
 from shequn.platforms.port import Platform
 
-__all__ = ["REASON", "SCAN", "Recent", "plan_recalls", "recall_copies", "recall_recent", "recent"]
+__all__ = [
+    "REASON",
+    "SCAN",
+    "Purge",
+    "Recent",
+    "plan_recalls",
+    "recall_copies",
+    "recall_recent",
+    "recent",
+]
 
 #: The ``reason`` of every delete a purge plans.
 REASON = "purge"
@@ -72,18 +81,23 @@ def recent(conn: Connection, platform: str, member_id: str, since: float) -> lis
     return [Recent(*row) for row in conn.execute(_RECENT, params)]
 
 
+class Purge(NamedTuple):
+    """What a recall's audit rows record: when, why, and what the caller deletes itself."""
+
+    now: float
+    evidence: dict[str, Any]
+    event_key: str | None = None
+    strike_id: int | None = None
+    skip: frozenset[tuple[str, str]] = frozenset()  # (group id, message id)
+
+
 def recall_recent(
     conn: Connection,
     platform: Platform,
     member_id: str,
     groups: Iterable[str],
     settings_for_group: Callable[[str, str], Any],
-    *,
-    now: float,
-    evidence: dict[str, Any],
-    event_key: str | None = None,
-    strike_id: int | None = None,
-    skip: Iterable[tuple[str, str]] = (),
+    why: Purge,
 ) -> list[int]:
     """Recall the member's messages in ``groups`` (they are being removed from them),
     each group back to its own ``purge_minutes``."""
@@ -91,7 +105,7 @@ def recall_recent(
     for gid in groups:
         minutes = float(settings_for_group(platform.name, gid).purge_minutes)
         if minutes > 0:
-            since[gid] = now - minutes * 60.0
+            since[gid] = why.now - minutes * 60.0
     if not since:
         return []
     rows = [
@@ -99,10 +113,7 @@ def recall_recent(
         for r in recent(conn, platform.name, member_id, min(since.values()))
         if r.group_id in since and r.ts >= since[r.group_id]
     ]
-    return plan_recalls(
-        conn, platform, member_id, rows, settings_for_group, now=now, evidence=evidence,
-        event_key=event_key, strike_id=strike_id, skip=skip,
-    )  # fmt: skip
+    return plan_recalls(conn, platform, member_id, rows, settings_for_group, why)
 
 
 def recall_copies(
@@ -112,25 +123,17 @@ def recall_copies(
     text_: str,
     seconds: float,
     settings_for_group: Callable[[str, str], Any],
-    *,
-    now: float,
-    evidence: dict[str, Any],
-    event_key: str | None = None,
-    strike_id: int | None = None,
-    skip: Iterable[tuple[str, str]] = (),
+    why: Purge,
 ) -> list[int]:
     """Recall the member's messages of the last ``seconds`` whose text is ``text_``
     after normalisation (a spam run's copies), in any group of the platform."""
     digest = TextFingerprint.of(text_).digest
     rows = [
         r
-        for r in recent(conn, platform.name, member_id, now - seconds)
+        for r in recent(conn, platform.name, member_id, why.now - seconds)
         if TextFingerprint.of(r.text).digest == digest
     ]
-    return plan_recalls(
-        conn, platform, member_id, rows, settings_for_group, now=now, evidence=evidence,
-        event_key=event_key, strike_id=strike_id, skip=skip,
-    )  # fmt: skip
+    return plan_recalls(conn, platform, member_id, rows, settings_for_group, why)
 
 
 def plan_recalls(
@@ -139,26 +142,18 @@ def plan_recalls(
     member_id: str,
     rows: Iterable[Recent],
     settings_for_group: Callable[[str, str], Any],
-    *,
-    now: float,
-    evidence: dict[str, Any],
-    event_key: str | None = None,
-    strike_id: int | None = None,
-    skip: Iterable[tuple[str, str]] = (),
+    why: Purge,
 ) -> list[int]:
     """Plan a delete for each row, except in groups where purging is off, the member is
-    exempt or the bot cannot delete by API, and messages deleted (or being) already.
-
-    ``skip`` names (group id, message id) pairs the caller deletes itself.
-    """
+    exempt or the bot cannot delete by API, and messages deleted (or being) already."""
     rows = list(rows)
     if not rows:
         return []
     oldest = min(r.ts for r in rows)
-    done = set(skip)
+    done = set(why.skip)
     for gid, params in conn.execute(
         _DELETED,
-        {"platform": platform.name, "member_id": member_id, "since": min(oldest, now) - 1},
+        {"platform": platform.name, "member_id": member_id, "since": min(oldest, why.now) - 1},
     ):
         done.add((gid, str(json.loads(params or "{}").get("message_id", ""))))
     ids: list[int] = []
@@ -185,10 +180,10 @@ def plan_recalls(
                 member_id=member_id,
                 params={"message_id": row.message_id},
                 reason=REASON,
-                evidence={**evidence, "text": row.text[:500], "posted_at": row.ts},
-                event_key=event_key,
-                strike_id=strike_id,
-                now=now,
+                evidence={**why.evidence, "text": row.text[:500], "posted_at": row.ts},
+                event_key=why.event_key,
+                strike_id=why.strike_id,
+                now=why.now,
             )
         )
     return ids
