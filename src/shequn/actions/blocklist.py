@@ -8,9 +8,8 @@ where the platform bans by API, else a kick (a task for a person where it cannot
 even that), each a ``bot_actions`` row with reason ``blocklist``, and recalls what
 they posted there in the group's ``purge_minutes`` (:mod:`shequn.actions.purge`).
 Groups whose ``blocklist`` is ``off``, and groups that exempt the member, are left
-alone. A listed
-member who later joins, asks to join, or posts in a group that honours the list is
-removed again (:mod:`shequn.features.strikes.blocklist`).
+alone. A listed member who later joins, asks to join, or posts in a group that honours
+the list is removed again (:mod:`shequn.features.strikes.blocklist`).
 
 Member ids are the platform's own: the list works across groups of one platform (a
 QQ number, a Telegram or Matrix user id), not across platforms, and not on QQ's
