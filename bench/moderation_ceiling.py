@@ -14,7 +14,8 @@ family and each set it prints two F1 figures on those out-of-fold scores:
 The first family is the shipped model's (character 1–4-grams, logistic regression; the
 shipped one hashes the same n-grams). The others are what a stronger text model here
 could be without downloading one: longer n-grams, jieba words beside characters, a
-linear SVM, and a model for the QQ sets only.
+linear SVM, a model for the QQ sets only, and the multilingual static sentence
+embeddings that ship inside a package (``tokenlearn-static-model``) beside characters.
 If even ``best`` stays well under a target, the target is out of reach of this data
 and model class (label noise, texts too short to tell), not of a threshold.
 """
@@ -62,6 +63,29 @@ def _words() -> Any:
     )
 
 
+class _Static:
+    """The multilingual static embeddings that ship in ``tokenlearn-static-model`` (the
+    FAQ matcher's, loaded by model2vec from the package folder), as a feature block."""
+
+    def __init__(self) -> None:
+        from model2vec import StaticModel
+
+        from shequn.features.faq.embed import model_path
+
+        path = model_path()
+        if path is None:
+            raise SystemExit("tokenlearn-static-model is not installed")
+        self.model = StaticModel.from_pretrained(str(path))
+
+    def fit_transform(self, texts: list[str]) -> Any:
+        return self.transform(texts)
+
+    def transform(self, texts: list[str]) -> Any:
+        import scipy.sparse as sp
+
+        return sp.csr_matrix(self.model.encode(list(texts)))
+
+
 #: name → (feature makers, model maker, minimum characters, sets trained on or None: all)
 FAMILIES: dict[str, tuple[tuple[Callable[[], Any], ...], Callable[[], Any], int, Any]] = {}
 
@@ -83,6 +107,7 @@ def _families() -> None:
         "chars 1-5, logistic": ((_chars(1, 5),), lr(30), 6, None),
         "chars 1-4 + jieba words, linear SVM": ((_chars(1, 4), _words), svm, 2, None),
         "chars 1-4 + jieba words, SVM, QQ sets only": ((_chars(1, 4), _words), svm, 1, qq),
+        "chars 1-4 + static embeddings, SVM": ((_chars(1, 4), _Static), svm, 2, None),
     })  # fmt: skip
 
 
