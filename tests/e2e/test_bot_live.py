@@ -169,7 +169,7 @@ async def test_ad_three_times_warn_mute_kick_and_undo(
                 kick_id = conn.execute(
                     select(schema.bot_actions.c.id).where(schema.bot_actions.c.kind == "kick")
                 ).scalar_one()
-            assert [k for k, _ in done] == [
+            assert [k for k, _ in done[:9]] == [
                 "delete",
                 "send",
                 "delete",
@@ -181,6 +181,10 @@ async def test_ad_three_times_warn_mute_kick_and_undo(
                 "send",
             ]
             assert done[5] == ("mute", "mute.expired")
+            # the kick recalled what she said in the last purge_minutes (清理): her
+            # greeting, and what she said when she could speak again
+            assert done[9:] and set(done[9:]) == {("delete", "purge")}, done
+            await _until(lambda: _redacted(owner, room, hello), "her greeting redacted")
             # the room was told why, each time (the member may appeal to the bot in private)
             said = await _bot_texts(owner, room, bot_id)
             assert any("因发布广告（第 2 次违规）被禁言 3 秒" in t for t in said), said

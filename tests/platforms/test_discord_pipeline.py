@@ -158,7 +158,7 @@ async def test_an_ad_three_times_is_warned_timed_out_kicked_and_undone(
     clock = Clock(T0)
     frames = [said(1, "大家好"), said(2, AD), said(3, AD), said(4, AD)]
     adapter = await run_transcript(store, base, frames, GroupSettings(), clock)
-    m2, m3, m4 = (f["d"]["id"] for f in frames[1:])
+    m1, m2, m3, m4 = (f["d"]["id"] for f in frames)
     warn = "@Alice 请勿发布广告，这是第 1 次违规，再犯将被禁言或移出。如有误判，可发送「申诉 理由」（被禁言后也可以私聊我发送）。"
     member = f"/guilds/{GUILD}/members/{ALICE['id']}"
     messages = f"/channels/{GENERAL}/messages"
@@ -184,6 +184,7 @@ async def test_an_ad_three_times_is_warned_timed_out_kicked_and_undone(
         ("DELETE", f"{messages}/{m4}", "strike.ad", None),
         ("DELETE", member, "strike.ad", None),
         ("POST", messages, None, {"content": removed, "allowed_mentions": mentions}),
+        ("DELETE", f"{messages}/{m1}", "purge", None),  # her greeting goes with her (清理)
     ]  # fmt: skip
     made = {r.kind: r.id for r in rows(store, schema.bot_actions)}
     assert audit(store) == [
@@ -195,6 +196,7 @@ async def test_an_ad_three_times_is_warned_timed_out_kicked_and_undone(
         ("delete", "done", "strike.ad", params(message_id=m4)),
         ("kick", "done", "strike.ad", params()),
         ("send", "done", "strike.ad", params(text=removed, after=made["kick"])),
+        ("delete", "done", "purge", params(message_id=m1)),
     ]
     # the archive has the channel as a group, named after guild and channel
     groups = {r.platform_id: r for r in rows(store, schema.groups)}

@@ -87,14 +87,17 @@ async def chat(platform: str, store: Store) -> AsyncIterator[Driver]:
 
 
 async def test_an_ad_three_times_is_warned_muted_kicked(chat: Driver) -> None:
-    await chat.say(ALICE, "大家好，今天的分享很有收获！")
+    m0 = await chat.say(ALICE, "大家好，今天的分享很有收获！")
     await step(chat, [])
     m1 = await chat.say(ALICE, AD)
     await step(chat, [Effect("delete", None, m1), Effect("send", None, warning(chat, ALICE))])
     m2 = await chat.say(ALICE, AD)
     await step(chat, [Effect("delete", None, m2), *penalty(chat, ALICE, "mute", 2)])
     m3 = await chat.say(ALICE, AD)
-    await step(chat, [Effect("delete", None, m3), *penalty(chat, ALICE, "kick", 3)])
+    # the kick recalls what she said within purge_minutes (清理), where the bot deletes
+    # by API (elsewhere the person who removes her is not asked message by message)
+    recall = [Effect("delete", None, m0)] if Capability.DELETE in chat.caps else []
+    await step(chat, [Effect("delete", None, m3), *penalty(chat, ALICE, "kick", 3), *recall])
 
 
 async def test_undoing_a_mute_lifts_it(chat: Driver) -> None:
