@@ -912,7 +912,7 @@ class Pipeline:
         elif notice is not None:  # a raid: the strike stands, unannounced
             log.info("strike notice in %s held back: %s a minute said already", ev.group_id,
                      s.notices_per_minute)  # fmt: skip
-        self._purge(ctx, ev, verdict, step.kind, sid)
+        self._purge(ctx, ev, mid, verdict, step.kind, sid)
         if blocklist.lists(s, step.kind, rule, (r.detector for r in verdict.reasons)):
             entry = blocklist.add(
                 ctx.conn, platform=ctx.platform.name, member_id=mid, now=ctx.now,
@@ -927,11 +927,10 @@ class Pipeline:
         return True  # the message is gone: no FAQ answer, no question watch
 
     def _purge(
-        self, ctx: Context, ev: MessagePosted, verdict: Verdict, step: str, sid: int
+        self, ctx: Context, ev: MessagePosted, mid: str, verdict: Verdict, step: str, sid: int
     ) -> None:
         """Recall what the member left behind: their recent messages here when the step
         removes them, the earlier copies elsewhere when the verdict is a spam run."""
-        mid = ev.sender.platform_id if ev.sender else ""
         why = purge.Purge(
             ctx.now, {"purge_of": ev.message_id, "group": ev.group_id, "verdict": verdict.verdict},
             ctx.key, sid, frozenset({(ev.group_id, ev.message_id)}),

@@ -42,7 +42,8 @@ __all__ = [
 
 #: The ``reason`` of every delete a purge plans.
 REASON = "purge"
-#: How many of the archive's newest messages (by id) a purge looks through.
+#: How many of the newest messages (by id) a purge looks through, and of the newest
+#: audit rows for the deletes made already (neither table has an index by member).
 SCAN = 50_000
 
 _RECENT = text(
@@ -60,7 +61,8 @@ _RECENT = text(
 _DELETED = text(
     """
     SELECT group_id, params FROM bot_actions
-     WHERE platform = :platform AND member_id = :member_id AND kind = 'delete'
+     WHERE id > (SELECT COALESCE(MAX(id), 0) FROM bot_actions) - :scan
+       AND platform = :platform AND member_id = :member_id AND kind = 'delete'
        AND created_at >= :since AND status NOT IN ('dropped', 'failed')
     """
 )
@@ -153,7 +155,12 @@ def plan_recalls(
     done = set(why.skip)
     for gid, params in conn.execute(
         _DELETED,
-        {"platform": platform.name, "member_id": member_id, "since": min(oldest, why.now) - 1},
+        {
+            "platform": platform.name,
+            "member_id": member_id,
+            "since": min(oldest, why.now) - 1,
+            "scan": SCAN,
+        },
     ):
         done.add((gid, str(json.loads(params or "{}").get("message_id", ""))))
     ids: list[int] = []
