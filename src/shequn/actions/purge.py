@@ -51,7 +51,7 @@ _RECENT = text(
     SELECT g.platform_id AS group_id, m.platform_id AS message_id, m.ts, m.text
       FROM messages m
       JOIN groups g ON g.id = m.group_id
-     WHERE m.id > (SELECT COALESCE(MAX(id), 0) FROM messages) - :scan
+     WHERE m.id > :after
        AND m.member_id = (SELECT id FROM members
                            WHERE platform = :platform AND platform_id = :member_id)
        AND m.ts >= :since
@@ -61,11 +61,21 @@ _RECENT = text(
 _DELETED = text(
     """
     SELECT group_id, params FROM bot_actions
-     WHERE id > (SELECT COALESCE(MAX(id), 0) FROM bot_actions) - :scan
+     WHERE id > :after
        AND platform = :platform AND member_id = :member_id AND kind = 'delete'
        AND created_at >= :since AND status NOT IN ('dropped', 'failed')
     """
 )
+
+
+_NEWEST = {t: text(f"SELECT MAX(id) FROM {t}") for t in ("messages", "bot_actions")}
+
+
+def _after(conn: Connection, table: str) -> int:
+    """The id after which the newest :data:`SCAN` rows of ``table`` start. Asked first,
+    so the search's range on the primary key is a number the planner can weigh (with a
+    subquery in its place PostgreSQL estimates the range blind)."""
+    return int(conn.execute(_NEWEST[table]).scalar() or 0) - SCAN
 
 
 class Recent(NamedTuple):
@@ -79,7 +89,8 @@ class Recent(NamedTuple):
 
 def recent(conn: Connection, platform: str, member_id: str, since: float) -> list[Recent]:
     """The member's messages since ``since`` in every group of ``platform``, oldest first."""
-    params = {"platform": platform, "member_id": member_id, "since": since, "scan": SCAN}
+    params = {"platform": platform, "member_id": member_id, "since": since,
+              "after": _after(conn, "messages")}  # fmt: skip
     return [Recent(*row) for row in conn.execute(_RECENT, params)]
 
 
@@ -159,7 +170,7 @@ def plan_recalls(
             "platform": platform.name,
             "member_id": member_id,
             "since": min(oldest, why.now) - 1,
-            "scan": SCAN,
+            "after": _after(conn, "bot_actions"),
         },
     ):
         done.add((gid, str(json.loads(params or "{}").get("message_id", ""))))
